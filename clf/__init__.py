@@ -1,0 +1,15 @@
+"""clf: label the segments of scraped news pages as article / clutter / noise.
+
+import clf
+model = clf.load()             # once
+page = model.classify(html)    # many times, from any thread
+page.article, page.segments
+"""
+
+from clf.classifier import Classifier, ModelError, load
+from clf.model import LABELS
+from clf.page import Page
+from clf.segment import Segment
+
+__all__ = ["LABELS", "Classifier", "ModelError", "Page", "Segment", "load"]
+__version__ = "0.1.0"

@@ -1,0 +1,80 @@
+"""`clf classify`: formats, stdin, and errors that do not stop a batch."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+from typer.testing import CliRunner
+
+from clf.cli import app
+from tests.conftest import EXAMPLES
+
+runner = CliRunner()
+HTML = str(EXAMPLES / "harbour.html")
+TXT = str(EXAMPLES / "harbour.txt")
+
+
+def test_jsonl_has_one_object_per_segment():
+    res = runner.invoke(app, ["classify", "--format", "jsonl", TXT])
+    assert res.exit_code == 0, res.output
+    rows = [json.loads(line) for line in res.stdout.splitlines()]
+    n_lines = sum(1 for line in open(TXT, encoding="utf-8") if line.strip())
+    assert len(rows) == n_lines
+    assert set(rows[0]) == {"page", "index", "line", "label", "score", "text"}
+    assert rows[0]["page"] == TXT and rows[0]["line"] == 1
+    assert {r["label"] for r in rows} <= {"article", "clutter", "noise"}
+
+
+def test_html_jsonl_has_no_line_numbers():
+    res = runner.invoke(app, ["classify", "-f", "jsonl", HTML])
+    rows = [json.loads(line) for line in res.stdout.splitlines()]
+    assert res.exit_code == 0 and rows and all("line" not in r for r in rows)
+
+
+def test_text_format_prints_the_article_only():
+    res = runner.invoke(app, ["classify", "--format", "text", HTML])
+    assert res.exit_code == 0
+    assert "The town council voted eleven to two" in res.stdout
+    assert "Privacy policy" not in res.stdout
+
+
+def test_human_format_shows_labels_and_scores():
+    res = runner.invoke(app, ["classify", HTML])
+    assert res.exit_code == 0
+    assert "harbour.html" in res.stdout and "article" in res.stdout and "clutter" in res.stdout
+
+
+def test_stdin_and_forced_kind():
+    html = open(HTML, encoding="utf-8").read()
+    res = runner.invoke(app, ["classify", "-f", "jsonl", "--kind", "text", "-"], input=html)
+    rows = [json.loads(line) for line in res.stdout.splitlines()]
+    assert res.exit_code == 0
+    assert rows[0]["page"] == "-" and rows[0]["text"] == "<!DOCTYPE html>"
+
+
+def test_missing_file_is_one_line_error_exit_2_and_others_still_processed(tmp_path):
+    missing = str(tmp_path / "missing.html")
+    proc = subprocess.run(
+        [sys.executable, "-m", "clf.cli", "classify", "-f", "jsonl", missing, TXT],
+        capture_output=True,
+        text=True,
+    )
+    assert proc.returncode == 2
+    assert proc.stderr.strip().count("\n") == 0 and "missing.html" in proc.stderr
+    assert "Traceback" not in proc.stderr
+    assert all(json.loads(line)["page"] == TXT for line in proc.stdout.splitlines())
+    assert proc.stdout.strip()
+
+
+def test_bad_model_path_is_a_clean_error(tmp_path):
+    res = runner.invoke(app, ["classify", "--model", str(tmp_path / "m.joblib"), TXT])
+    assert res.exit_code == 2 and "model file not found" in res.output
+
+
+def test_help_lists_options():
+    res = runner.invoke(app, ["classify", "--help"])
+    assert res.exit_code == 0
+    for opt in ("--format", "--kind", "--model"):
+        assert opt in res.stdout

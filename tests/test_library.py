@@ -1,0 +1,66 @@
+"""`import clf`: load once, classify many, from threads and worker processes."""
+
+from __future__ import annotations
+
+import pickle
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+
+import clf
+
+
+def _labels(page: clf.Page) -> list[tuple[str, str | None]]:
+    return [(s.text, s.label) for s in page.segments]
+
+
+def test_classify_html_returns_labelled_segments_and_article(model, harbour_html):
+    page = model.classify(harbour_html)
+    assert page.kind == "html"
+    assert all(s.label in clf.LABELS for s in page.segments)
+    assert all(0.0 <= s.score <= 1.0 for s in page.segments)
+    by_text = dict(_labels(page))
+    assert by_text["Harbour town votes to rebuild its storm-damaged pier"] == "article"
+    assert by_text["Home"] == "clutter"
+    assert by_text["© 2026 The Coastal Gazette. All rights reserved."] == "clutter"
+    assert "The town council voted eleven to two" in page.article
+    assert "Privacy policy" not in page.article
+    assert page.article == "\n".join(s.text for s in page.segments if s.label == "article")
+
+
+def test_classify_text_keeps_line_numbers(model, harbour_txt):
+    page = model.classify(harbour_txt)
+    assert page.kind == "text"
+    assert [s.line for s in page.segments][:3] == [1, 2, 3]
+    assert "Engineers told the meeting" in page.article
+
+
+def test_str_and_bytes_give_the_same_result(model, harbour_html):
+    assert _labels(model.classify(harbour_html)) == _labels(model.classify(harbour_html.decode()))
+
+
+def test_thread_safe(model, harbour_html, harbour_txt):
+    pages = [harbour_html, harbour_txt] * 8
+    expected = [_labels(model.classify(p)) for p in pages]
+    with ThreadPoolExecutor(max_workers=4) as ex:
+        got = list(ex.map(lambda p: _labels(model.classify(p)), pages))
+    assert got == expected
+
+
+def test_model_pickles_to_workers(model, harbour_html):
+    clone = pickle.loads(pickle.dumps(model))
+    assert _labels(clone.classify(harbour_html)) == _labels(model.classify(harbour_html))
+
+
+def test_empty_page_has_no_segments(model):
+    page = model.classify(b"")
+    assert page.segments == [] and page.article == ""
+
+
+def test_missing_or_foreign_model_file_is_refused(tmp_path):
+    with pytest.raises(clf.ModelError, match="not found"):
+        clf.load(tmp_path / "nope.joblib")
+    junk = tmp_path / "junk.joblib"
+    junk.write_bytes(b"this is not a model")
+    with pytest.raises(clf.ModelError):
+        clf.load(junk)

@@ -1,0 +1,92 @@
+"""Segmentation of text and HTML pages, and decoding of page bytes."""
+
+from __future__ import annotations
+
+import codecs
+
+import pytest
+
+from clf.decode import declared_encoding, decode
+from clf.segment import detect_kind, segment, segment_html, segment_text
+
+ZH_SIMPLIFIED = "新华社北京电，国务院总理今天签署国务院令，公布修订后的药品管理法实施条例。" * 5
+ZH_TRADITIONAL = "為嚴厲打擊侵犯知識產權違法犯罪行為，切實維護版權市場秩序和群眾合法權益。" * 5
+
+
+def test_text_lines_keep_line_numbers():
+    segs = segment_text("Title\n\n  body line one  \n\t\nlast line")
+    assert [(s.line, s.text) for s in segs] == [
+        (1, "Title"),
+        (3, "body line one"),
+        (5, "last line"),
+    ]
+    assert [s.index for s in segs] == [0, 1, 2]
+    assert all(s.tag == "line" for s in segs)
+
+
+def test_html_blocks_skip_invisible_and_keep_structure():
+    page = """<html><head><title>Pier to be rebuilt - Gazette</title><style>p{}</style></head>
+    <body><nav class="main-menu"><a href="/">Home</a></nav>
+    <script>var hidden = "script text";</script><noscript>enable js</noscript>
+    <div id="story"><h1>Pier to be rebuilt</h1><p>First <b>bold</b> words <a href="#">link</a>.</p>
+    <p style="display: none">invisible</p><p hidden>also invisible</p><template><p>tpl</p></template>
+    <ul class="most-read"><li><a href="/x">Other story headline</a></li></ul></div></body></html>"""
+    segs = segment_html(page)
+    texts = [s.text for s in segs]
+    assert texts == [
+        "Pier to be rebuilt - Gazette",
+        "Home",
+        "Pier to be rebuilt",
+        "First bold words link.",
+        "Other story headline",
+    ]
+    title, home, h1, para, item = segs
+    assert title.tag == "title"
+    assert home.tokens == ("main", "menu") and home.link_chars == 4
+    assert h1.tag == "h1" and "story" in h1.tokens
+    assert para.tag == "p" and para.link_chars == len("link")
+    assert (
+        item.tag == "li"
+        and item.tokens[:2] == ("most", "read")
+        and item.link_chars == len(item.text)
+    )
+    assert [s.index for s in segs] == list(range(5))
+
+
+def test_br_and_tail_text_split_blocks():
+    segs = segment_html("<body><div>one<br>two<p>three</p>four</div></body>")
+    assert [s.text for s in segs] == ["one", "two", "three", "four"]
+
+
+def test_kind_detection_and_forcing():
+    assert detect_kind("<!DOCTYPE html><html><body><p>x</p></body></html>") == "html"
+    assert detect_kind("Plain text\nwith a < sign and 3 > 2") == "text"
+    kind, segs = segment("<p>a</p>", kind="text")
+    assert kind == "text" and segs[0].text == "<p>a</p>"
+
+
+@pytest.mark.parametrize(
+    "text,encoding",
+    [(ZH_SIMPLIFIED, "gbk"), (ZH_TRADITIONAL, "big5"), ("Grüße aus München, Straße", "cp1252")],
+)
+def test_undeclared_legacy_encodings_come_out_readable(text, encoding):
+    assert decode(text.encode(encoding)) == text
+
+
+def test_bom_and_meta_charset():
+    assert decode(codecs.BOM_UTF16_LE + "über".encode("utf-16-le")) == "über"
+    assert decode(codecs.BOM_UTF8 + "über".encode()) == "über"
+    page = '<html><head><meta charset="gb2312"></head><body>中文新闻</body></html>'
+    assert declared_encoding(page.encode("gbk")) == "gb18030"
+    assert "中文新闻" in decode(page.encode("gbk"))
+
+
+def test_xml_declaration_and_entities_do_not_break_parsing():
+    page = '<?xml version="1.0" encoding="utf-8"?><!DOCTYPE x [<!ENTITY e "boom">]><html><body><p>ok &e;</p></body></html>'
+    segs = segment_html(page)
+    assert segs and "boom" not in " ".join(s.text for s in segs)
+
+
+def test_empty_and_whitespace_pages_have_no_segments():
+    assert segment_html("") == [] and segment_html("   \n") == []
+    assert segment_text("") == [] and segment_text(" \n\t\n") == []

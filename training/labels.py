@@ -1,0 +1,214 @@
+"""Gold → segment labels: align blocks to each dataset's gold, then split non-article by rules.
+
+Article vs not comes from the gold. No dataset separates clutter from noise, so that split is
+made by `furniture_or_feed` (rules on class/id tokens and text shape, following LABELS.md);
+its agreement with hand labels is measured in training/agreement.py.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+
+from lxml import etree
+
+from clf.segment import Segment, parse_html
+
+ARTICLE, CLUTTER, NOISE = "article", "clutter", "noise"
+K = 6  # shingle length in normalised characters
+_NORM = re.compile(r"[\W_]+", re.UNICODE)
+
+
+def norm(text: str) -> str:
+    """Lowercase, drop whitespace and punctuation, so markup differences do not matter."""
+    return _NORM.sub("", text.lower())
+
+
+def shingles(text: str) -> set[str]:
+    n = norm(text)
+    return {n[i : i + K] for i in range(max(1, len(n) - K + 1))} if n else set()
+
+
+class Gold:
+    """A reference text, indexed for 'how much of this block is in it' queries."""
+
+    def __init__(self, texts: Iterable[str]) -> None:
+        texts = [t for t in texts if t and t.strip()]
+        self.joined = "\n".join(norm(t) for t in texts)
+        self.lines = {norm(line) for t in texts for line in t.splitlines() if norm(line)}
+        self.grams: set[str] = set()
+        for t in texts:
+            self.grams |= shingles(t)
+
+    def __bool__(self) -> bool:
+        return bool(self.joined)
+
+    def share(self, text: str) -> float:
+        """Fraction of the block's shingles found in the gold (short blocks: exact matches)."""
+        n = norm(text)
+        if not n or not self.joined:
+            return 0.0
+        if len(n) < 2 * K:
+            if n in self.lines:
+                return 1.0
+            return 0.3 if len(n) >= K and n in self.joined else 0.0  # ambiguous: left unlabelled
+        grams = shingles(text)
+        return sum(g in self.grams for g in grams) / len(grams)
+
+    def contains_block(self, text: str) -> bool:
+        return self.share(text) >= 0.5
+
+
+# ---------------------------------------------------------------- clutter vs noise (rules)
+CLUTTER_TOKENS = frozenset(
+    "nav navbar navigation menu menus breadcrumb breadcrumbs crumbs header masthead footer foot "
+    "share sharing social sns comment comments commentlist reply respond disqus copyright legal "
+    "cookie cookies consent subscribe subscription newsletter signup login register tag tags "
+    "tagcloud keywords byline author authors date dateline time timestamp meta metadata credit "
+    "credits source sources print email toolbar tools search pagination pager skip logo "
+    "related relatedlinks topics utility follow".split()
+)
+NOISE_TOKENS = frozenset(
+    "popular mostread mostpopular most trending latest recent recommend recommended "
+    "recommendation recommendations also sponsor sponsored promo promoted promotion ad ads advert "
+    "adverts advertisement advertising adsense taboola outbrain teaser teasers feed stories "
+    "headlines hot top toplist rank ranking ranklist more next prev previous other others "
+    "newslist morenews moreheadlines partner partners".split()
+)
+HEADING_TAGS = frozenset("h1 h2 h3 h4 h5 h6 dt caption legend summary".split())
+_BYLINE_OR_DATE = re.compile(
+    r"^\s*(by|posted|published|updated|last updated|written by|von|am|stand|veröffentlicht|"
+    r"aktualisiert|autor|author|source|quelle|photo|foto|image|credit|作者|来源|來源|发布时间|"
+    r"發佈時間|编辑|責任編輯|责任编辑|记者)\b[\s:：]",
+    re.I,
+)
+_DATEISH = re.compile(r"\d{1,4}[-./年月日:]\d{1,2}|\b(19|20)\d\d\b|\d{1,2}:\d\d")
+_ELLIPSIS = re.compile(r"(\.\.\.|…|\.\.)\s*$")
+_CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af]")
+
+
+def byline_or_date(text: str) -> bool:
+    """Short bylines, datelines and credits: clutter by LABELS.md even where a gold keeps them."""
+    if len(text) > 120:
+        return False
+    if _BYLINE_OR_DATE.match(text):
+        return True
+    stripped = _DATEISH.sub("", text)
+    return bool(_DATEISH.search(text)) and len(norm(stripped)) <= 0.3 * max(1, len(norm(text)))
+
+
+def _story_like(seg: Segment) -> bool:
+    """Looks like a headline or snippet of a story: long enough, or cut off with '…'."""
+    words = len(seg.text.split())
+    cjk = len(_CJK.findall(seg.text))
+    if _ELLIPSIS.search(seg.text) and len(seg.text) >= 15:
+        return True
+    return words >= 5 or cjk >= 10
+
+
+def furniture_or_feed(seg: Segment) -> str:
+    """clutter (about this page/story) or noise (about other stories) for a non-article block."""
+    for tok in seg.tokens:  # nearest ancestor first: the innermost widget decides
+        if tok in CLUTTER_TOKENS:
+            return CLUTTER
+        if tok in NOISE_TOKENS:
+            heading = seg.tag in HEADING_TAGS or (not _story_like(seg) and not seg.link_chars)
+            return CLUTTER if heading else NOISE
+    linky = seg.link_chars >= 0.6 * len(seg.text)
+    if _story_like(seg) and (linky or _ELLIPSIS.search(seg.text)):
+        return NOISE
+    return CLUTTER
+
+
+# ---------------------------------------------------------------- per-dataset gold → labels
+def _l3s_gold(annotated_html: str) -> dict[str, Gold]:
+    """Text of each L3S class, taken from the assessors' annotated copy of the page."""
+    root = parse_html(annotated_html)
+    buckets: dict[str, list[str]] = {"article": [], "related": [], "comments": []}
+    if root is None:
+        return {k: Gold([]) for k in buckets}
+    which = {
+        "x-nc-sel1": "article",
+        "x-nc-sel2": "article",
+        "x-nc-sel3": "article",
+        "x-nc-sel4": "related",
+        "x-nc-sel5": "comments",
+    }
+    for span in root.iter("span"):
+        cls = span.get("class") or ""
+        bucket = which.get(cls.strip())
+        if bucket is None:
+            continue
+        # Only the span's own text nodes: nested selN spans are visited on their own.
+        parts = [span.text or ""]
+        for child in span:
+            inner = child.get("class", "") if isinstance(child.tag, str) else ""
+            if not inner.startswith("x-nc-sel"):
+                parts.append(
+                    etree.tostring(child, method="text", encoding="unicode", with_tail=False)
+                )
+            parts.append(child.tail or "")
+        buckets[bucket].append(" ".join(parts))
+    return {k: Gold(v) for k, v in buckets.items()}
+
+
+def label_segments(page: dict, segs: list[Segment]) -> list[str | None]:
+    """One label per segment (None = unknown: ambiguous alignment or outside partial gold)."""
+    gold = page["gold"]
+    kind = gold["kind"]
+    out: list[str | None] = []
+    if kind == "blocks":
+        g = _l3s_gold(gold["annotated_html"])
+        for s in segs:
+            share = g["article"].share(s.text)
+            if share >= 0.5:
+                out.append(ARTICLE)
+            elif g["comments"].share(s.text) >= 0.5:
+                out.append(CLUTTER)
+            elif share >= 0.2:
+                out.append(None)
+            else:
+                out.append(furniture_or_feed(s))
+        return _house_rules(segs, out)
+    if kind == "snippets":
+        with_, without = Gold(gold.get("with", [])), Gold(gold.get("without", []))
+        comments = Gold(gold.get("comments", []))
+        for s in segs:
+            n = norm(s.text)
+            if with_.share(s.text) >= 0.5 or any(
+                norm(w) in n for w in gold.get("with", []) if len(norm(w)) >= 2 * K
+            ):
+                out.append(ARTICLE)
+            elif comments.share(s.text) >= 0.5:
+                out.append(CLUTTER)
+            elif without.share(s.text) >= 0.5:
+                out.append(furniture_or_feed(s))
+            else:
+                out.append(None)
+        return _house_rules(segs, out)
+    main, comments = Gold([gold["text"]]), Gold([gold.get("comments", "")])
+    title = norm((page.get("meta") or {}).get("title") or "")
+    for s in segs:
+        share = main.share(s.text)
+        if share >= 0.5:
+            out.append(ARTICLE)
+        elif title and norm(s.text) == title and s.tag != "a":
+            out.append(ARTICLE)  # datasets whose gold omits the headline (cx-extractor, gne)
+        elif comments.share(s.text) >= 0.5:
+            out.append(CLUTTER)
+        elif share >= 0.2:
+            out.append(None)
+        else:
+            out.append(furniture_or_feed(s))
+    return _house_rules(segs, out) if main else out
+
+
+def _house_rules(segs: list[Segment], labels: list[str | None]) -> list[str | None]:
+    """Where LABELS.md is more specific than the datasets' gold: title line, bylines, dates."""
+    out = list(labels)
+    for i, s in enumerate(segs):
+        if s.tag == "title":
+            out[i] = ARTICLE  # the page-title line is a headline copy
+        elif out[i] == ARTICLE and byline_or_date(s.text):
+            out[i] = CLUTTER
+    return out

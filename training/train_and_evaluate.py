@@ -1,0 +1,193 @@
+"""Rebuild the labelled corpus and the shipped model from ../shared/data; print held-out metrics.
+
+    python -m training.train_and_evaluate --data ../shared/data --out models
+
+Train and test are split by site (training/data.py). Every number printed and written to
+metrics.json is computed on the test sites only, plus the hand-labelled seed pages.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+from collections import defaultdict
+from dataclasses import replace
+from pathlib import Path
+
+import joblib
+import numpy as np
+
+from clf.classifier import MODEL_NAME
+from clf.model import LABELS, SegmentModel
+from clf.segment import Segment, segment_text
+from training.corpus import LabelledPage, build_corpus
+from training.data import DEFAULT_DATA
+from training.scoring import label_report, mean_prf, token_prf
+
+SEEDS = Path(__file__).resolve().parent.parent.parent / "shared" / "seeds"
+SEED_LABELS = Path(__file__).resolve().parent / "seed_labels"
+REPORT_LANGS = ("en", "de", "zh")
+
+
+def text_view(segs: list[Segment]) -> list[Segment]:
+    """The page as a scraper's text dump: one line per block, no markup (like the seeds)."""
+    return [
+        replace(s, line=i + 1, tag="line", path=(), tokens=(), link_chars=0, depth=0)
+        for i, s in enumerate(segs)
+    ]
+
+
+def _both_views(pages: list[LabelledPage]):
+    segs, labels, groups = [], [], []
+    for p in pages:
+        for view in (p.segments, text_view(p.segments)):
+            segs.append(view)
+            labels.append(p.labels)
+            groups.append(p.site)
+    return segs, labels, groups
+
+
+def _predict_labels(model: SegmentModel, pages: list[list[Segment]]) -> list[list[str]]:
+    return [[LABELS[k] for k in pr.argmax(axis=1)] for pr in model.predict_proba(pages)]
+
+
+def evaluate(model: SegmentModel, test: list[LabelledPage]) -> dict:
+    """Held-out metrics per view, dataset and language."""
+    result: dict = {}
+    for view_name, view in (("html", lambda s: s), ("text", text_view)):
+        preds = _predict_labels(model, [view(p.segments) for p in test])
+        y_true, y_pred = [], []
+        by: dict[str, tuple[list, list]] = defaultdict(lambda: ([], []))
+        tok: dict[str, list] = defaultdict(list)
+        for p, pred in zip(test, preds):
+            keys = (f"dataset:{p.dataset}", f"lang:{p.lang}")
+            for t, q in zip(p.labels, pred):
+                if t is None:
+                    continue
+                y_true.append(t)
+                y_pred.append(q)
+                for k in keys:
+                    by[k][0].append(t)
+                    by[k][1].append(q)
+            if p.gold_text is not None:
+                article = "\n".join(s.text for s, q in zip(p.segments, pred) if q == "article")
+                prf = token_prf(article, p.gold_text)
+                for k in ("all",) + keys:
+                    tok[k].append(prf)
+        result[view_name] = {
+            "segments": label_report(y_true, y_pred),
+            "segments_by": {k: label_report(*v) for k, v in sorted(by.items())},
+            "article_tokens": {k: mean_prf(v) for k, v in sorted(tok.items())},
+        }
+    return result
+
+
+def load_seed_labels() -> list[tuple[str, list[Segment], list[str]]]:
+    """The five seed pages with their hand labels (training/seed_labels/*.tsv)."""
+    out = []
+    for tsv in sorted(SEED_LABELS.glob("*.tsv")):
+        page = SEEDS / (tsv.stem + ".txt")
+        if not page.is_file():
+            continue
+        segs = segment_text(page.read_text(encoding="utf-8"))
+        labels = {
+            int(r.split("\t")[0]): r.split("\t")[1] for r in tsv.read_text().splitlines() if r
+        }
+        out.append((tsv.stem, segs, [labels[s.line] for s in segs]))
+    return out
+
+
+def evaluate_seeds(model: SegmentModel) -> dict:
+    seeds = load_seed_labels()
+    if not seeds:
+        return {}
+    preds = _predict_labels(model, [s for _, s, _ in seeds])
+    y_true = [t for _, _, labs in seeds for t in labs]
+    y_pred = [q for pred in preds for q in pred]
+    per_page = {
+        name: round(float(np.mean([a == b for a, b in zip(labs, pred)])), 4)
+        for (name, _, labs), pred in zip(seeds, preds)
+    }
+    return {"segments": label_report(y_true, y_pred), "accuracy_per_page": per_page}
+
+
+def _print_report(metrics: dict) -> None:
+    for view in ("html", "text"):
+        m = metrics["test"][view]
+        seg = m["segments"]
+        print(f"\n=== held-out sites, {view} view: {seg['segments']:,} labelled segments")
+        print(f"{'label':<8} {'prec':>6} {'rec':>6} {'f1':>6} {'support':>8}")
+        for lab, v in seg["labels"].items():
+            print(
+                f"{lab:<8} {v['precision']:>6.3f} {v['recall']:>6.3f} {v['f1']:>6.3f} {v['support']:>8}"
+            )
+        print(f"macro-F1 {seg['macro_f1']:.3f}")
+        print("confusion (rows = gold, cols = predicted):", " ".join(LABELS))
+        for lab, row in zip(LABELS, seg["confusion"]["matrix"]):
+            print(f"  {lab:<8}", " ".join(f"{x:>7}" for x in row))
+        print("article F1 by dataset / language (segments | tokens vs gold text, page-averaged):")
+        for k, rep in m["segments_by"].items():
+            if k.startswith("lang:") and k[5:] not in REPORT_LANGS and rep["segments"] < 500:
+                continue
+            art = rep["labels"]["article"]
+            tok = m["article_tokens"].get(k, {})
+            tok_s = f"{tok['f1']:.3f} ({tok['pages']} pages)" if tok.get("pages") else "   -"
+            print(f"  {k:<34} seg F1 {art['f1']:.3f}  macro {rep['macro_f1']:.3f} | tok F1 {tok_s}")
+    seeds = metrics.get("seeds")
+    if seeds:
+        s = seeds["segments"]
+        print(
+            f"\n=== hand-labelled seed pages (text): macro-F1 {s['macro_f1']:.3f}, "
+            f"article F1 {s['labels']['article']['f1']:.3f}, noise F1 {s['labels']['noise']['f1']:.3f}"
+        )
+        print("  accuracy per page:", seeds["accuracy_per_page"])
+
+
+def main(argv: list[str] | None = None) -> dict:
+    ap = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    ap.add_argument(
+        "--data", type=Path, default=DEFAULT_DATA, help="shared datasets (default: %(default)s)"
+    )
+    ap.add_argument(
+        "--out", type=Path, default=Path("models"), help="where to write the model and metrics"
+    )
+    ap.add_argument("--limit", type=int, default=None, help="pages per dataset (quick runs)")
+    ap.add_argument("--datasets", nargs="*", default=None, help="dataset names (default: all)")
+    ap.add_argument("--jobs", type=int, default=2)
+    args = ap.parse_args(argv)
+    if not args.data.is_dir():
+        ap.error(f"--data {args.data} is not a directory")
+    t0 = time.time()
+    kw = {"datasets": args.datasets} if args.datasets else {}
+    corpus = build_corpus(args.data, limit=args.limit, jobs=args.jobs, **kw)
+    train = [p for p in corpus if not p.test]
+    test = [p for p in corpus if p.test]
+    print(
+        f"corpus: {len(corpus)} pages ({len(train)} train / {len(test)} test), "
+        f"{len({p.site for p in train})} / {len({p.site for p in test})} sites, "
+        f"built in {time.time() - t0:.0f}s"
+    )
+    model = SegmentModel().fit(*_both_views(train))
+    metrics = {
+        "trained_on": {"pages": len(train), "sites": len({p.site for p in train})},
+        "test": evaluate(model, test),
+        "test_pages": {"pages": len(test), "sites": len({p.site for p in test})},
+        "seeds": evaluate_seeds(model),
+        "seconds": round(time.time() - t0),
+    }
+    _print_report(metrics)
+    args.out.mkdir(parents=True, exist_ok=True)
+    joblib.dump(model, args.out / MODEL_NAME, compress=3)
+    (args.out / "metrics.json").write_text(json.dumps(metrics, indent=1, ensure_ascii=False) + "\n")
+    size = (args.out / MODEL_NAME).stat().st_size / 2**20
+    print(
+        f"\nwrote {args.out / MODEL_NAME} ({size:.1f} MiB) and metrics.json in {time.time() - t0:.0f}s"
+    )
+    return metrics
+
+
+if __name__ == "__main__":
+    main()
