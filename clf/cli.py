@@ -37,6 +37,11 @@ def _read(name: str) -> bytes:
     return Path(name).read_bytes()
 
 
+def _error(message: str) -> None:
+    """One plain line on stderr (never wrapped, never a traceback)."""
+    sys.stderr.write(f"clf: {message}\n")
+
+
 def _emit(page: Page, fmt: Format, out: Console) -> None:
     if fmt is Format.jsonl:
         for row in page.records():
@@ -68,11 +73,10 @@ def classify(
     ] = None,
 ) -> None:
     """Classify each segment of each PAGE. Bad files are reported and skipped (exit 2)."""
-    err = Console(stderr=True)
     try:
         clf: Classifier = load(model)
     except ModelError as exc:
-        err.print(f"clf: {escape(str(exc))}", highlight=False)
+        _error(str(exc))
         raise typer.Exit(2) from None
     out = Console(highlight=False)
     failed = 0
@@ -80,7 +84,7 @@ def classify(
         try:
             data = _read(name)
         except OSError as exc:
-            err.print(f"clf: {escape(name)}: {escape(exc.strerror or str(exc))}", highlight=False)
+            _error(f"{name}: {exc.strerror or exc}")
             failed += 1
             continue
         page = clf.classify(data, kind=kind.value, source=name)

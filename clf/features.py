@@ -8,6 +8,7 @@ neighbours, because context decides most labels (a teaser looks like a headline)
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 
 import numpy as np
 import scipy.sparse as sp
@@ -27,7 +28,8 @@ _SENTENCE_END = re.compile(r"[.!?。！？\"”」』)]\s*$")
 _BULLET_START = re.compile(r"^\s*([-–—•*·>»]|\d{1,2}[.)、]\s)")
 _WORD = re.compile(r"\w+")
 NEIGHBOUR_OFFSETS = (-2, -1, 1, 2)
-N_DENSE = 18
+N_DENSE = 20
+_ELLIPSIS_ANY = re.compile(r"\.\.\.|…|。。。")
 
 
 def _clip(text: str) -> str:
@@ -86,6 +88,8 @@ def dense_own(segs: list[Segment]) -> np.ndarray:
             len(_SEPARATORS.findall(t)) / L,
             np.log1p(counts[t] - 1),
             L / total,
+            min(len(_ELLIPSIS_ANY.findall(t)), 3) / 3,
+            1.0 if _ELLIPSIS_ANY.search(t[: max(1, L - 3)]) else 0.0,  # "headline... snippet"
         )
     return out
 
@@ -136,26 +140,37 @@ class Featurizer:
         self.tfidf = {k: TfidfTransformer(sublinear_tf=True) for k in ("char", "word", "struct")}
         self.scaler = StandardScaler()
 
-    def _raw(self, pages: list[list[Segment]]) -> tuple[dict[str, sp.csr_matrix], np.ndarray]:
+    def featurize(self, pages: list[list[Segment]], fit: bool = False) -> Batch:
+        """All segments of all pages in one vectoriser call each (no per-segment loops)."""
         flat = [s for segs in pages for s in segs]
         texts = [_clip(s.text) for s in flat]
-        mats = {
+        raw = {
             "char": self.char.transform(texts),
             "word": self.word.transform(texts),
             "struct": self.struct.transform([struct_doc(s) for s in flat]),
         }
-        dense = [with_neighbours(dense_own(segs)) for segs in pages if segs]
-        dense_all = np.vstack(dense) if dense else np.zeros((0, N_DENSE * 5))
-        return mats, dense_all
+        own = [dense_own(segs) for segs in pages]
+        ctx = [with_neighbours(d) for d in own if len(d)]
+        dense = np.vstack(ctx) if ctx else np.zeros((0, N_DENSE * (1 + len(NEIGHBOUR_OFFSETS))))
+        if fit:
+            mats = {k: self.tfidf[k].fit_transform(m) for k, m in raw.items()}
+            dense = self.scaler.fit_transform(dense)
+        else:
+            mats = {k: self.tfidf[k].transform(m) for k, m in raw.items()}
+            dense = self.scaler.transform(dense) if len(dense) else dense
+        X = sp.hstack([*mats.values(), sp.csr_matrix(dense)], format="csr")
+        bounds = np.cumsum([0] + [len(p) for p in pages])
+        return Batch(X=X, own=own, text=mats["char"], bounds=bounds)
 
-    def fit_transform(self, pages: list[list[Segment]]) -> sp.csr_matrix:
-        mats, dense = self._raw(pages)
-        parts = [self.tfidf[k].fit_transform(m) for k, m in mats.items()]
-        parts.append(sp.csr_matrix(self.scaler.fit_transform(dense)))
-        return sp.hstack(parts, format="csr")
 
-    def transform(self, pages: list[list[Segment]]) -> sp.csr_matrix:
-        mats, dense = self._raw(pages)
-        parts = [self.tfidf[k].transform(m) for k, m in mats.items()]
-        parts.append(sp.csr_matrix(self.scaler.transform(dense)))
-        return sp.hstack(parts, format="csr")
+@dataclass(slots=True)
+class Batch:
+    """Features of a list of pages: stacked rows plus what the context layer needs per page."""
+
+    X: sp.csr_matrix  # stage-1 input, one row per segment, pages stacked
+    own: list[np.ndarray]  # per page: dense_own rows
+    text: sp.csr_matrix  # L2-normalised char TF-IDF rows, for similarity to the main text
+    bounds: np.ndarray  # page i is rows bounds[i]:bounds[i+1]
+
+    def page(self, i: int) -> slice:
+        return slice(int(self.bounds[i]), int(self.bounds[i + 1]))

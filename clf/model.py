@@ -17,7 +17,7 @@ from sklearn.model_selection import GroupKFold
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
-from clf.features import Featurizer, dense_own, with_neighbours
+from clf.features import N_DENSE, Batch, Featurizer, with_neighbours
 from clf.segment import Segment
 
 LABELS = ("article", "clutter", "noise")
@@ -26,15 +26,32 @@ WINDOW = (-3, -2, -1, 1, 2, 3)
 
 def _stage1() -> SGDClassifier:
     return SGDClassifier(
-        loss="log_loss", alpha=2e-6, max_iter=12, tol=None, random_state=0, n_jobs=2
+        loss="log_loss", alpha=1e-5, max_iter=12, tol=None, random_state=0, n_jobs=2
     )
 
 
-def context_features(probs: np.ndarray, segs: list[Segment]) -> np.ndarray:
+def main_text_similarity(probs: np.ndarray, text: sp.csr_matrix) -> np.ndarray:
+    """Cosine of each segment to the article-probability-weighted centroid of the others.
+
+    Teasers for other stories look like article text but are about something else.
+    """
+    w = probs[:, 0]
+    centroid = np.asarray(text.T @ w).ravel()
+    norm = np.linalg.norm(centroid)
+    if norm == 0:
+        return np.zeros(len(w))
+    dots = np.asarray(text @ centroid).ravel()
+    return np.clip((dots - w) / norm, 0.0, 1.0)  # remove the segment's own contribution
+
+
+N_CONTEXT = 3 + 3 * len(WINDOW) + 3 + 3 + 2 + 2 + 3 + 1 + N_DENSE
+
+
+def context_features(probs: np.ndarray, own: np.ndarray, text: sp.csr_matrix) -> np.ndarray:
     """Stage-2 inputs for one page from its stage-1 probabilities (rows in segment order)."""
-    n = len(segs)
+    n = len(probs)
     if n == 0:
-        return np.zeros((0, 3 * (len(WINDOW) + 5) + 4 + 18))
+        return np.zeros((0, N_CONTEXT))
     art = probs[:, 0]
     mass = art.sum() or 1.0
     before = (np.cumsum(art) - art) / mass
@@ -55,7 +72,8 @@ def context_features(probs: np.ndarray, segs: list[Segment]) -> np.ndarray:
             before[:, None],
             after[:, None],
             logit * page_max[:, :1],
-            dense_own(segs),
+            main_text_similarity(probs, text)[:, None],
+            own,
         ]
     )
 
@@ -73,21 +91,18 @@ class SegmentModel:
     # ------------------------------------------------------------------ inference
     def predict_proba(self, pages: list[list[Segment]]) -> list[np.ndarray]:
         """Per page, an (n_segments × 3) array of probabilities in `LABELS` order."""
-        pages = [p for p in pages]
         if not any(pages):
             return [np.zeros((0, 3)) for _ in pages]
-        X = self.featurizer.transform([p for p in pages if p])
-        p1 = self.stage1.predict_proba(X)
-        out, start = [], 0
-        for segs in pages:
-            n = len(segs)
-            if n == 0:
-                out.append(np.zeros((0, 3)))
-                continue
-            ctx = context_features(p1[start : start + n], segs)
-            out.append(self.stage2.predict_proba(ctx))
-            start += n
-        return out
+        batch = self.featurizer.featurize(pages)
+        p1 = self.stage1.predict_proba(batch.X)
+        return [self._stage2(p1, batch, i) for i in range(len(pages))]
+
+    def _stage2(self, p1: np.ndarray, batch: Batch, i: int) -> np.ndarray:
+        rows = batch.page(i)
+        if rows.start == rows.stop:
+            return np.zeros((0, 3))
+        ctx = context_features(p1[rows], batch.own[i], batch.text[rows])
+        return self.stage2.predict_proba(ctx)
 
     # ------------------------------------------------------------------ training
     def fit(
@@ -107,7 +122,8 @@ class SegmentModel:
         y = np.array([index.get(lab, -1) if lab else -1 for labs in labels for lab in labs])
         seg_page = np.repeat(np.arange(len(pages)), [len(p) for p in pages])
         log(f"featurising {len(y):,} segments of {len(pages):,} pages")
-        X = self.featurizer.fit_transform(pages)
+        batch = self.featurizer.featurize(pages, fit=True)
+        X = batch.X
         known = y >= 0
         oof = np.zeros((len(y), 3))
         page_groups = np.array(groups)
@@ -125,9 +141,11 @@ class SegmentModel:
         self.stage1 = _fit_stage1(X[known], y[known])
         if n_folds < 2:
             oof = self.stage1.predict_proba(X)
-        bounds = np.cumsum([0] + [len(p) for p in pages])
         ctx = np.vstack(
-            [context_features(oof[bounds[i] : bounds[i + 1]], p) for i, p in enumerate(pages)]
+            [
+                context_features(oof[batch.page(i)], batch.own[i], batch.text[batch.page(i)])
+                for i in range(len(pages))
+            ]
         )
         log("stage 2")
         self.stage2.fit(ctx[known], y[known])

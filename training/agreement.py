@@ -2,6 +2,8 @@
 
     python -m training.agreement sample   # writes $WORK/sample.tsv for a labeller (rule labels hidden)
     python -m training.agreement score    # compares training/agreement_hand.tsv with the rules
+    python -m training.agreement sample --seed 8 --work /tmp/clf-agreement-2   # fresh sample
+    python -m training.agreement score --hand training/agreement_hand_2.tsv
 
 The sample is drawn (seeded) from non-article segments of training pages, stratified by the
 rule's label, and shows each segment with its neighbours, tag and class/id tokens so that a
@@ -89,8 +91,8 @@ def _read_hand(path: Path) -> dict[tuple[str, str, int], str]:
     return out
 
 
-def score(data: Path) -> dict:
-    rules, hand = _rule_labels(data), _read_hand(HAND)
+def score(data: Path, hand_path: Path = HAND) -> dict:
+    rules, hand = _rule_labels(data), _read_hand(hand_path)
     keys = sorted(set(rules) & set(hand))
     if len(keys) < len(hand):
         print(f"warning: {len(hand) - len(keys)} hand rows no longer match a non-article segment")
@@ -115,8 +117,15 @@ def main() -> None:
     ap.add_argument("command", choices=["sample", "score"])
     ap.add_argument("--data", type=Path, default=DEFAULT_DATA)
     ap.add_argument("--work", type=Path, default=WORK, help="where the sample (with text) goes")
+    ap.add_argument(
+        "--seed", type=int, default=7, help="sample seed (7: rules tuned on it; 8: fresh)"
+    )
+    ap.add_argument("--hand", type=Path, default=HAND, help="hand labels to score")
     args = ap.parse_args()
-    sample(args.data, args.work) if args.command == "sample" else score(args.data)
+    if args.command == "sample":
+        sample(args.data, args.work, args.seed)
+    else:
+        score(args.data, args.hand)
 
 
 if __name__ == "__main__":

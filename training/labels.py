@@ -66,7 +66,9 @@ CLUTTER_TOKENS = frozenset(
     "cookie cookies consent subscribe subscription newsletter signup login register tag tags "
     "tagcloud keywords byline author authors date dateline time timestamp meta metadata credit "
     "credits source sources print email toolbar tools search pagination pager skip logo "
-    "related relatedlinks topics utility follow".split()
+    "related relatedlinks topics utility follow blogroll linkcat archive archives categories "
+    "sitemap topnav subnav globalnav mainnav sitenav navlinks navlist dropdown signin account "
+    "rss kudos permalink".split()
 )
 NOISE_TOKENS = frozenset(
     "popular mostread mostpopular most trending latest recent recommend recommended "
@@ -106,14 +108,21 @@ def _story_like(seg: Segment) -> bool:
     return words >= 5 or cjk >= 10
 
 
+def _item_detail(text: str) -> bool:
+    """Rank numbers, dates, comment counts: short and mostly digits."""
+    t = text.strip()
+    return len(t) <= 30 and sum(c.isdigit() for c in t) >= max(1, len(norm(t)) // 3)
+
+
 def furniture_or_feed(seg: Segment) -> str:
     """clutter (about this page/story) or noise (about other stories) for a non-article block."""
     for tok in seg.tokens:  # nearest ancestor first: the innermost widget decides
         if tok in CLUTTER_TOKENS:
             return CLUTTER
         if tok in NOISE_TOKENS:
-            heading = seg.tag in HEADING_TAGS or (not _story_like(seg) and not seg.link_chars)
-            return CLUTTER if heading else NOISE
+            if seg.tag not in HEADING_TAGS and (_story_like(seg) or _item_detail(seg.text)):
+                return NOISE  # feed items and their per-item details (rank, date, count)
+            return CLUTTER  # the widget's heading, its "more" link, a menu entry
     linky = seg.link_chars >= 0.6 * len(seg.text)
     if _story_like(seg) and (linky or _ELLIPSIS.search(seg.text)):
         return NOISE

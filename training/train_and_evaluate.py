@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import random
 import time
 from collections import defaultdict
 from dataclasses import replace
@@ -38,12 +39,39 @@ def text_view(segs: list[Segment]) -> list[Segment]:
     ]
 
 
-def _both_views(pages: list[LabelledPage]):
+def crop_around_article(page: LabelledPage, rng: random.Random) -> list[int]:
+    """Segment indices a scraper's text dump would keep: a little before the story, the story,
+    and some of what follows it. Half the time the <title> line is kept on top.
+
+    Scraped dumps (like the seeds) are shorter than a flattened full page and do not always
+    start with the headline: a byline or a view count may come first.
+    """
+    idx = [
+        i
+        for i, lab in enumerate(page.labels)
+        if lab == "article" and page.segments[i].tag != "title"
+    ]
+    if not idx:
+        return []
+    start = max(0, idx[0] - rng.randint(0, 6))
+    stop = min(len(page.labels), idx[-1] + 1 + rng.randint(3, 60))
+    keep = list(range(start, stop))
+    if start > 0 and page.segments[0].tag == "title" and rng.random() < 0.5:
+        keep.insert(0, 0)
+    return keep
+
+
+def training_views(pages: list[LabelledPage], seed: int = 0):
+    """Each page three ways: HTML blocks, the full text dump, and a cropped text dump."""
+    rng = random.Random(seed)
     segs, labels, groups = [], [], []
     for p in pages:
-        for view in (p.segments, text_view(p.segments)):
+        views = [(p.segments, p.labels), (text_view(p.segments), p.labels)]
+        if keep := crop_around_article(p, rng):
+            views.append((text_view([p.segments[i] for i in keep]), [p.labels[i] for i in keep]))
+        for view, labs in views:
             segs.append(view)
-            labels.append(p.labels)
+            labels.append(labs)
             groups.append(p.site)
     return segs, labels, groups
 
@@ -170,7 +198,7 @@ def main(argv: list[str] | None = None) -> dict:
         f"{len({p.site for p in train})} / {len({p.site for p in test})} sites, "
         f"built in {time.time() - t0:.0f}s"
     )
-    model = SegmentModel().fit(*_both_views(train))
+    model = SegmentModel().fit(*training_views(train))
     metrics = {
         "trained_on": {"pages": len(train), "sites": len({p.site for p in train})},
         "test": evaluate(model, test),
