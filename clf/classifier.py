@@ -5,11 +5,13 @@ from __future__ import annotations
 from pathlib import Path
 
 import joblib
-import numpy as np
+from threadpoolctl import ThreadpoolController
 
+from clf.clean import clean_article
 from clf.decode import decode
 from clf.model import LABELS, SegmentModel
 from clf.page import Page
+from clf.quality import assess
 from clf.segment import Kind, segment
 
 MODEL_NAME = "clf-model.joblib"
@@ -24,6 +26,17 @@ def default_model_path() -> Path:
     return next((p for p in _CANDIDATES if p.is_file()), _CANDIDATES[-1])
 
 
+_THREADPOOLS: ThreadpoolController | None = None
+
+
+def _one_blas_thread():
+    """Per page the matrices are small: extra BLAS threads only spin and double the CPU bill."""
+    global _THREADPOOLS
+    if _THREADPOOLS is None:
+        _THREADPOOLS = ThreadpoolController()
+    return _THREADPOOLS.limit(limits=1, user_api="blas")
+
+
 class ModelError(Exception):
     """The model file is missing or is not a clf model."""
 
@@ -34,20 +47,41 @@ class Classifier:
     def __init__(self, model: SegmentModel) -> None:
         self.model = model
 
-    def classify(self, page: str | bytes, kind: Kind = "auto", source: str | None = None) -> Page:
+    def classify(
+        self,
+        page: str | bytes,
+        kind: Kind = "auto",
+        source: str | None = None,
+        dedupe: bool = True,
+        remove_glosses: bool = True,
+    ) -> Page:
+        """Label every segment, then build the clean article and the page's quality.
+
+        `dedupe` and `remove_glosses` only change `page.article`; the quality signals always
+        look for copies and glosses.
+        """
         text = decode(page) if isinstance(page, bytes) else page
         resolved, segs = segment(text, kind)
         if segs:
-            probs = self.model.predict_proba([segs])[0]
+            with _one_blas_thread():
+                probs = self.model.predict_proba([segs])[0]
             best = probs.argmax(axis=1)
             for s, k, row in zip(segs, best, probs):
                 s.label = LABELS[k]
                 s.score = float(row[k])
-                s.probs = {lab: float(p) for lab, p in zip(LABELS, np.round(row, 4))}
-        return Page(kind=resolved, segments=segs, source=source)
+                s.probs = {lab: round(float(p), 4) for lab, p in zip(LABELS, row)}
+        full = clean_article(segs)
+        cleaned = full if dedupe and remove_glosses else clean_article(segs, dedupe, remove_glosses)
+        return Page(
+            kind=resolved, segments=segs, source=source, cleaned=cleaned, quality=assess(segs, full)
+        )
 
     def classify_many(self, pages: list[str | bytes], kind: Kind = "auto") -> list[Page]:
         return [self.classify(p, kind) for p in pages]
+
+    def filter(self, pages: list[str | bytes], min_quality: float = 0.5) -> list[Page]:
+        """Classify and keep only pages at or above the quality bar (filter mode)."""
+        return [p for p in self.classify_many(pages) if p.keep(min_quality)]
 
 
 def load(path: str | Path | None = None) -> Classifier:

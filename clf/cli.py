@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+from collections import Counter
 from enum import Enum
 from pathlib import Path
 from typing import Annotated
@@ -42,9 +43,23 @@ def _error(message: str) -> None:
     sys.stderr.write(f"clf: {message}\n")
 
 
-def _emit(page: Page, fmt: Format, out: Console) -> None:
-    if fmt is Format.jsonl:
-        for row in page.records():
+def _quality_line(page: Page) -> str:
+    q = page.quality
+    if q is None:
+        return ""
+    shares = " ".join(f"{k} {v:.0%}" for k, v in q.shares.items())
+    verdict = f"SPAM ({', '.join(q.reasons)})" if q.spam else "ok"
+    return (
+        f"quality {q.quality:.2f} {verdict} | {shares} | duplicated {q.duplicate_share:.0%} "
+        f"| glosses {q.gloss_count} | article {q.article_chars} chars"
+    )
+
+
+def _emit(page: Page, fmt: Format, out: Console, quality_only: bool) -> None:
+    if quality_only:
+        out.print(f"{escape(page.source or '-')}: {_quality_line(page)}", soft_wrap=True)
+    elif fmt is Format.jsonl:
+        for row in page.records() + [page.page_record()]:
             sys.stdout.write(json.dumps(row, ensure_ascii=False) + "\n")
     elif fmt is Format.text:
         if page.article:
@@ -53,11 +68,14 @@ def _emit(page: Page, fmt: Format, out: Console) -> None:
         out.print(
             f"[bold]== {escape(page.source or '-')}[/bold] ({page.kind}, {len(page.segments)} segments)"
         )
+        out.print(f"   {_quality_line(page)}", soft_wrap=True)
+        dups = set(page.quality.duplicate_segments) if page.quality else set()
         for s in page.segments:
             where = f"{s.line:>4}" if s.line is not None else f"{s.index:>4}"
             colour = COLOURS.get(s.label or "", "white")
+            mark = " [dim](copy)[/dim]" if s.index in dups else ""
             out.print(
-                f"{where} [{colour}]{s.label:<7}[/{colour}] {s.score or 0:.2f}  {escape(s.text)}",
+                f"{where} [{colour}]{s.label:<7}[/{colour}] {s.score or 0:.2f}  {escape(s.text)}{mark}",
                 soft_wrap=True,
                 highlight=False,
             )
@@ -71,6 +89,25 @@ def classify(
     model: Annotated[
         Path | None, typer.Option(help="Model file (default: the shipped model).")
     ] = None,
+    quality: Annotated[
+        bool, typer.Option("--quality", help="Print only a quality/spam summary line per page.")
+    ] = False,
+    min_quality: Annotated[
+        float | None,
+        typer.Option(
+            "--min-quality",
+            min=0.0,
+            max=1.0,
+            help="Filter mode: drop pages whose quality is below this (0.5 = the spam verdict).",
+        ),
+    ] = None,
+    dedupe: Annotated[
+        bool, typer.Option("--dedupe/--no-dedupe", help="Drop repeated headline/paragraphs.")
+    ] = True,
+    glosses: Annotated[
+        bool,
+        typer.Option("--strip-glosses/--keep-glosses", help="Remove injected pinyin glosses."),
+    ] = True,
 ) -> None:
     """Classify each segment of each PAGE. Bad files are reported and skipped (exit 2)."""
     try:
@@ -79,7 +116,7 @@ def classify(
         _error(str(exc))
         raise typer.Exit(2) from None
     out = Console(highlight=False)
-    failed = 0
+    failed, dropped = 0, Counter()
     for name in pages:
         try:
             data = _read(name)
@@ -87,9 +124,19 @@ def classify(
             _error(f"{name}: {exc.strerror or exc}")
             failed += 1
             continue
-        page = clf.classify(data, kind=kind.value, source=name)
-        _emit(page, format, out)
+        page = clf.classify(
+            data, kind=kind.value, source=name, dedupe=dedupe, remove_glosses=glosses
+        )
+        if min_quality is not None and not page.keep(min_quality):
+            dropped.update(page.quality.reasons if page.quality else ["unknown"])
+            dropped["pages"] += 1
+            continue
+        _emit(page, format, out, quality)
     sys.stdout.flush()
+    if min_quality is not None:
+        n = dropped.pop("pages", 0)
+        why = ", ".join(f"{k} {v}" for k, v in dropped.most_common()) or "-"
+        _error(f"dropped {n} of {len(pages) - failed} pages below quality {min_quality} ({why})")
     if failed:
         raise typer.Exit(2)
 

@@ -1,20 +1,24 @@
-"""What classifying a page returns: its segments with labels, and the clean article."""
+"""What classifying a page returns: labelled segments, the clean article and its quality."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from typing import Any
 
+from clf.clean import Cleaned
+from clf.quality import Quality
 from clf.segment import Segment
 
 
 @dataclass(slots=True)
 class Page:
-    """A classified page. `segments` keep page order; `article` joins the article segments."""
+    """A classified page. `segments` keep page order; `article` is the cleaned article text."""
 
     kind: str  # "html" or "text"
     segments: list[Segment] = field(default_factory=list)
     source: str | None = None  # file name or caller-given id
+    cleaned: Cleaned | None = None
+    quality: Quality | None = None
 
     @property
     def article_segments(self) -> list[Segment]:
@@ -22,7 +26,14 @@ class Page:
 
     @property
     def article(self) -> str:
+        """Article segments, each repeated part once and glosses removed (see clf/clean.py)."""
+        if self.cleaned is not None:
+            return self.cleaned.text
         return "\n".join(s.text for s in self.article_segments)
+
+    def keep(self, min_quality: float = 0.5) -> bool:
+        """Filter-mode test: False for pages judged spam at this quality bar."""
+        return self.quality is None or self.quality.quality >= min_quality
 
     def records(self) -> list[dict[str, Any]]:
         """One JSON-ready dict per segment (the CLI's JSONL rows)."""
@@ -34,3 +45,13 @@ class Page:
             row.update(label=s.label, score=round(s.score or 0.0, 4), text=s.text)
             rows.append(row)
         return rows
+
+    def page_record(self) -> dict[str, Any]:
+        """The JSONL page record: kind, segment count and quality signals."""
+        return {
+            "page": self.source,
+            "record": "page",
+            "kind": self.kind,
+            "segments": len(self.segments),
+            "quality": self.quality.as_dict() if self.quality else None,
+        }

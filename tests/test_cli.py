@@ -20,16 +20,19 @@ def test_jsonl_has_one_object_per_segment():
     res = runner.invoke(app, ["classify", "--format", "jsonl", TXT])
     assert res.exit_code == 0, res.output
     rows = [json.loads(line) for line in res.stdout.splitlines()]
+    *rows, record = rows
     n_lines = sum(1 for line in open(TXT, encoding="utf-8") if line.strip())
     assert len(rows) == n_lines
     assert set(rows[0]) == {"page", "index", "line", "label", "score", "text"}
+    assert record["record"] == "page" and record["page"] == TXT and record["segments"] == n_lines
+    assert set(record["quality"]["shares"]) == {"article", "clutter", "noise"}
     assert rows[0]["page"] == TXT and rows[0]["line"] == 1
     assert {r["label"] for r in rows} <= {"article", "clutter", "noise"}
 
 
 def test_html_jsonl_has_no_line_numbers():
     res = runner.invoke(app, ["classify", "-f", "jsonl", HTML])
-    rows = [json.loads(line) for line in res.stdout.splitlines()]
+    rows = [json.loads(line) for line in res.stdout.splitlines()][:-1]
     assert res.exit_code == 0 and rows and all("line" not in r for r in rows)
 
 

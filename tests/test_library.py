@@ -25,7 +25,13 @@ def test_classify_html_returns_labelled_segments_and_article(model, harbour_html
     assert by_text["© 2026 The Coastal Gazette. All rights reserved."] == "clutter"
     assert "The town council voted eleven to two" in page.article
     assert "Privacy policy" not in page.article
-    assert page.article == "\n".join(s.text for s in page.segments if s.label == "article")
+    article_texts = [s.text for s in page.segments if s.label == "article"]
+    lines = page.article.splitlines()
+    assert set(lines) <= set(article_texts) and len(lines) == len(set(lines))
+    # the <h1> repeats the <title> line (headline + site name): the cleaner keeps the first copy
+    assert "Harbour town votes to rebuild its storm-damaged pier" not in lines
+    assert page.quality is not None and not page.quality.spam
+    assert page.quality.shares["article"] > 0.4
 
 
 def test_classify_text_keeps_line_numbers(model, harbour_txt):

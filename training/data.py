@@ -6,7 +6,7 @@ import gzip
 import hashlib
 import json
 import re
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -131,3 +131,27 @@ def is_test_site(site: str, zh: bool = False) -> bool:
         return False
     h = int.from_bytes(hashlib.sha1(site.encode("utf-8")).digest()[:8], "big")
     return (h % 10_000) / 10_000 < (TEST_SHARE_ZH if zh else TEST_SHARE)
+
+
+MAX_HTML = 3_000_000  # pages above this (a few) are skipped: they are feeds, not articles
+
+
+def usable(page: dict) -> bool:
+    """Has gold that can be aligned: drops warned pages (gold not in the HTML, empty gold)."""
+    return page["gold"] is not None and not page.get("warnings") and len(page["html"]) <= MAX_HTML
+
+
+def split_pages(
+    data: Path, datasets: Iterable[str] = DATASETS, limit: int | None = None
+) -> list[tuple[dict, str, bool]]:
+    """(page, site, is_test) for the usable pages, `limit` per dataset; the split is per site."""
+    raw = []
+    for name in datasets:
+        for i, page in enumerate(pages(data, name)):
+            if limit is not None and i >= limit:
+                break
+            if usable(page):
+                raw.append(page)
+    sites = [site_of(p) for p in raw]
+    zh_sites = {s for s, p in zip(sites, raw) if p["lang"] == "zh"}
+    return [(p, s, is_test_site(s, s in zh_sites)) for p, s in zip(raw, sites)]

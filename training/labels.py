@@ -12,6 +12,7 @@ from collections.abc import Iterable
 
 from lxml import etree
 
+from clf.features import BYLINE_CUE
 from clf.segment import Segment, parse_html
 
 ARTICLE, CLUTTER, NOISE = "article", "clutter", "noise"
@@ -78,12 +79,6 @@ NOISE_TOKENS = frozenset(
     "newslist morenews moreheadlines partner partners".split()
 )
 HEADING_TAGS = frozenset("h1 h2 h3 h4 h5 h6 dt caption legend summary".split())
-_BYLINE_OR_DATE = re.compile(
-    r"^\s*(by|posted|published|updated|last updated|written by|von|am|stand|veröffentlicht|"
-    r"aktualisiert|autor|author|source|quelle|photo|foto|image|credit|作者|来源|來源|发布时间|"
-    r"發佈時間|编辑|責任編輯|责任编辑|记者)\b[\s:：]",
-    re.I,
-)
 _DATEISH = re.compile(r"\d{1,4}[-./年月日:]\d{1,2}|\b(19|20)\d\d\b|\d{1,2}:\d\d")
 _ELLIPSIS = re.compile(r"(\.\.\.|…|\.\.)\s*$")
 _CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af]")
@@ -93,7 +88,7 @@ def byline_or_date(text: str) -> bool:
     """Short bylines, datelines and credits: clutter by LABELS.md even where a gold keeps them."""
     if len(text) > 120:
         return False
-    if _BYLINE_OR_DATE.match(text):
+    if BYLINE_CUE.match(text):
         return True
     stripped = _DATEISH.sub("", text)
     return bool(_DATEISH.search(text)) and len(norm(stripped)) <= 0.3 * max(1, len(norm(text)))

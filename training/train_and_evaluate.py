@@ -198,7 +198,7 @@ def main(argv: list[str] | None = None) -> dict:
         f"{len({p.site for p in train})} / {len({p.site for p in test})} sites, "
         f"built in {time.time() - t0:.0f}s"
     )
-    model = SegmentModel().fit(*training_views(train))
+    model = SegmentModel().fit(*training_views(train), log=lambda msg: print(msg, flush=True))
     metrics = {
         "trained_on": {"pages": len(train), "sites": len({p.site for p in train})},
         "test": evaluate(model, test),

@@ -1,0 +1,97 @@
+"""Undo scraper spam in the article: repeated headline/paragraphs and injected pinyin glosses.
+
+Glosses are only removed when the parenthesised text is pinyin (a run of valid syllables, with
+tone marks or short) right after a Han character, so "(AGI)", "(2025)", "(id:taimeiti)" and
+"(Scaling Law)" stay. Repeats are found by 5-character shingles of normalised text: a segment
+whose shingles were (almost) all seen earlier in the article is a copy, whatever its line breaks.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from clf.segment import Segment
+
+_TONED = "āáǎàēéěèīíǐìōóǒòūúǔùǖǘǚǜ"
+_VOWELS = "aeiouüv" + _TONED
+_SYLLABLE = rf"(?:zh|ch|sh|[bpmfdtnlgkhjqxrzcsyw])?[{_VOWELS}]{{1,4}}(?:ng|n|r)?(?![{_VOWELS}])"
+_PINYIN = re.compile(rf"(?:{_SYLLABLE}){{1,8}}")
+_HAN = r"\u3400-\u4dbf\u4e00-\u9fff"
+# One or more parenthesised lower-case Latin runs after a Han character or a closing quote.
+_GLOSS = re.compile(rf"(?<=[{_HAN}”」』）)])((?:[(（][a-z{_TONED}ü]{{1,24}}[)）])+)")
+_ONE = re.compile(rf"[(（]([a-z{_TONED}ü]+)[)）]")
+_NORM = re.compile(r"[\W_]+", re.UNICODE)
+SHINGLE = 5
+DUPLICATE_SHARE = 0.8  # a segment is a copy when this share of its shingles came earlier
+
+
+def _is_pinyin(word: str) -> bool:
+    """Valid pinyin syllables; untoned glosses must be short (de, le, shi) to count."""
+    if not _PINYIN.fullmatch(word):
+        return False
+    return any(c in _TONED for c in word) or len(word) <= 6
+
+
+def find_glosses(text: str) -> list[tuple[int, int]]:
+    """Spans of injected pinyin glosses such as "数据(shùjù)" → the "(shùjù)" part."""
+    spans = []
+    for m in _GLOSS.finditer(text):
+        words = _ONE.findall(m.group(1))
+        if words and all(_is_pinyin(w) for w in words):
+            spans.append(m.span(1))
+    return spans
+
+
+def strip_glosses(text: str) -> str:
+    out, last = [], 0
+    for a, b in find_glosses(text):
+        out.append(text[last:a])
+        last = b
+    out.append(text[last:])
+    return "".join(out)
+
+
+def norm(text: str) -> str:
+    return _NORM.sub("", text.lower())
+
+
+def shingles(text: str) -> set[str]:
+    n = norm(text)
+    if len(n) <= SHINGLE:
+        return {n} if n else set()
+    return {n[i : i + SHINGLE] for i in range(len(n) - SHINGLE + 1)}
+
+
+@dataclass(slots=True)
+class Cleaned:
+    text: str  # the article, each part once, glosses removed
+    duplicates: list[int]  # indices (Segment.index) of article segments dropped as copies
+    trimmed: list[int]  # segments that began with an earlier segment (e.g. headline + dek)
+
+
+def clean_article(
+    segments: list[Segment], dedupe: bool = True, remove_glosses: bool = True
+) -> Cleaned:
+    """The article text from article segments, first copy of each part kept, order preserved."""
+    seen: set[str] = set()
+    earlier: list[str] = []
+    lines, dups, trimmed = [], [], []
+    for s in segments:
+        if s.label != "article":
+            continue
+        text = strip_glosses(s.text) if remove_glosses else s.text
+        if dedupe:
+            for prev in earlier:
+                if len(prev) >= 8 and text.startswith(prev) and len(text) > len(prev):
+                    text = text[len(prev) :].lstrip(" ,.;:!?，。；：！？-–—|")
+                    trimmed.append(s.index)
+                    break
+            grams = shingles(text)
+            if grams and sum(g in seen for g in grams) >= DUPLICATE_SHARE * len(grams):
+                dups.append(s.index)
+                continue
+            seen |= grams
+            earlier.append(text)
+        lines.append(text)
+    return Cleaned(text="\n".join(lines), duplicates=dups, trimmed=trimmed)

@@ -1,0 +1,69 @@
+"""Where clf's time goes, per page, on one core (CPU time, BLAS limited to one thread).
+
+python -m training.profile_speed --data ../shared/data --pages 300
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+from collections import defaultdict
+from contextlib import contextmanager
+from pathlib import Path
+
+from threadpoolctl import threadpool_limits
+
+import clf
+from clf.decode import decode
+from clf.model import context_features, ovr_proba, pipeline_proba
+from clf.segment import segment
+from training.data import DEFAULT_DATA, pages
+
+
+def main(argv: list[str] | None = None) -> None:
+    ap = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    ap.add_argument("--data", type=Path, default=DEFAULT_DATA)
+    ap.add_argument("--dataset", default="dragnet")
+    ap.add_argument("--pages", type=int, default=300)
+    args = ap.parse_args(argv)
+    model = clf.load().model
+    html = [
+        p["html"].encode("utf-8") for _, p in zip(range(args.pages), pages(args.data, args.dataset))
+    ]
+    spent: dict[str, float] = defaultdict(float)
+
+    @contextmanager
+    def stage(name: str):
+        t = time.process_time()
+        yield
+        spent[name] += time.process_time() - t
+
+    with threadpool_limits(limits=1):
+        for raw in html:
+            with stage("decode"):
+                text = decode(raw)
+            with stage("segment (lxml parse + walk)"):
+                _, segs = segment(text)
+            if not segs:
+                continue
+            with stage("features (hashing, tf-idf, shallow)"):
+                batch = model.featurizer.featurize([segs])
+            with stage("stage 1 (linear)"):
+                p1 = ovr_proba(model.stage1, batch.X)
+            with stage("context features"):
+                ctx = context_features(p1, batch.own[0], batch.text)
+            with stage("stage 2 (linear)"):
+                pipeline_proba(model.stage2, ctx)
+    total = sum(spent.values())
+    print(
+        f"{len(html)} pages of {args.dataset}: {1000 * total / len(html):.1f} ms/page, "
+        f"{len(html) / total:.0f} pages/s on one core"
+    )
+    for stage, sec in spent.items():
+        print(f"  {stage:<38} {1000 * sec / len(html):6.2f} ms  {sec / total:5.1%}")
+
+
+if __name__ == "__main__":
+    main()
