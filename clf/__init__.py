@@ -9,7 +9,8 @@ page.article, page.segments
 from clf.classifier import Classifier, ModelError, load
 from clf.model import LABELS
 from clf.page import Page
+from clf.safety import PageError
 from clf.segment import Segment
 
-__all__ = ["LABELS", "Classifier", "ModelError", "Page", "Segment", "load"]
+__all__ = ["LABELS", "Classifier", "ModelError", "Page", "PageError", "Segment", "load"]
 __version__ = "0.1.0"

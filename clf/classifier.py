@@ -12,6 +12,7 @@ from clf.decode import decode
 from clf.model import LABELS, SegmentModel
 from clf.page import Page
 from clf.quality import assess
+from clf.safety import MAX_PAGE_BYTES, check_page, sanitize, verify
 from clf.segment import Kind, segment
 
 MODEL_NAME = "clf-model.joblib"
@@ -44,8 +45,9 @@ class ModelError(Exception):
 class Classifier:
     """Thread-safe: `classify` only reads the fitted model. Picklable for worker processes."""
 
-    def __init__(self, model: SegmentModel) -> None:
+    def __init__(self, model: SegmentModel, max_page_bytes: int = MAX_PAGE_BYTES) -> None:
         self.model = model
+        self.max_page_bytes = max_page_bytes
 
     def classify(
         self,
@@ -58,9 +60,10 @@ class Classifier:
         """Label every segment, then build the clean article and the page's quality.
 
         `dedupe` and `remove_glosses` only change `page.article`; the quality signals always
-        look for copies and glosses.
+        look for copies and glosses. Raises `PageError` for over-size or binary input.
         """
-        text = decode(page) if isinstance(page, bytes) else page
+        check_page(page, self.max_page_bytes)
+        text = sanitize(decode(page) if isinstance(page, bytes) else page)
         resolved, segs = segment(text, kind)
         if segs:
             with _one_blas_thread():
@@ -84,15 +87,23 @@ class Classifier:
         return [p for p in self.classify_many(pages) if p.keep(min_quality)]
 
 
-def load(path: str | Path | None = None) -> Classifier:
-    """The shipped model by default; `path` for one built by `training.train_and_evaluate`."""
+def load(path: str | Path | None = None, max_page_bytes: int = MAX_PAGE_BYTES) -> Classifier:
+    """The shipped model by default; `path` for one built by `training.train_and_evaluate`.
+
+    The file is unpickled only after its SHA-256 matches the manifest written next to it by
+    training (`<model>.sha256.json`): a tampered or foreign file is refused, never executed.
+    """
     path = Path(path) if path is not None else default_model_path()
     if not path.is_file():
         raise ModelError(f"model file not found: {path}")
     try:
+        verify(path)
+    except ValueError as exc:
+        raise ModelError(str(exc)) from None
+    try:
         model = joblib.load(path)
-    except Exception as exc:  # joblib raises many types for a foreign file
+    except Exception as exc:  # joblib raises many types for a broken file
         raise ModelError(f"cannot load model {path}: {exc}") from exc
     if not isinstance(model, SegmentModel):
         raise ModelError(f"{path} is not a clf model")
-    return Classifier(model)
+    return Classifier(model, max_page_bytes)

@@ -15,6 +15,7 @@ from rich.markup import escape
 
 from clf.classifier import Classifier, ModelError, load
 from clf.page import Page
+from clf.safety import PageError
 
 app = typer.Typer(add_completion=False, help="Label scraped news pages: article / clutter / noise.")
 COLOURS = {"article": "green", "clutter": "yellow", "noise": "red"}
@@ -124,9 +125,18 @@ def classify(
             _error(f"{name}: {exc.strerror or exc}")
             failed += 1
             continue
-        page = clf.classify(
-            data, kind=kind.value, source=name, dedupe=dedupe, remove_glosses=glosses
-        )
+        try:
+            page = clf.classify(
+                data, kind=kind.value, source=name, dedupe=dedupe, remove_glosses=glosses
+            )
+        except PageError as exc:
+            _error(f"{name}: {exc}")
+            failed += 1
+            continue
+        except Exception as exc:  # last resort: one line per bad page, never a traceback
+            _error(f"{name}: unexpected {type(exc).__name__}: {exc}")
+            failed += 1
+            continue
         if min_quality is not None and not page.keep(min_quality):
             dropped.update(page.quality.reasons if page.quality else ["unknown"])
             dropped["pages"] += 1

@@ -25,3 +25,19 @@ def harbour_html() -> bytes:
 @pytest.fixture(scope="session")
 def harbour_txt() -> str:
     return (EXAMPLES / "harbour.txt").read_text(encoding="utf-8")
+
+
+def pytest_terminal_summary(terminalreporter):
+    """After a fuzz run: how many cases, how many crashes, the slowest case."""
+    import sys
+
+    mod = sys.modules.get("tests.test_hostile") or sys.modules.get("test_hostile")
+    if mod is None or not mod.STATS["cases"]:
+        return
+    s = mod.STATS
+    failed = len(terminalreporter.stats.get("failed", []))
+    terminalreporter.write_line(
+        f"fuzz: {s['cases']} cases, {failed} failing tests (crashes), "
+        f"{s['errors']} refused with PageError, slowest {s['slowest_s'] * 1000:.0f} ms "
+        f"({s['slowest_input']})"
+    )

@@ -21,6 +21,7 @@ import numpy as np
 
 from clf.classifier import MODEL_NAME
 from clf.model import LABELS, SegmentModel
+from clf.safety import write_manifest
 from clf.segment import Segment, segment_text
 from training.corpus import LabelledPage, build_corpus
 from training.data import DEFAULT_DATA
@@ -209,6 +210,7 @@ def main(argv: list[str] | None = None) -> dict:
     _print_report(metrics)
     args.out.mkdir(parents=True, exist_ok=True)
     joblib.dump(model, args.out / MODEL_NAME, compress=3)
+    write_manifest(args.out / MODEL_NAME)
     (args.out / "metrics.json").write_text(json.dumps(metrics, indent=1, ensure_ascii=False) + "\n")
     size = (args.out / MODEL_NAME).stat().st_size / 2**20
     print(

@@ -1,0 +1,89 @@
+"""Guards for untrusted input: page size, binary payloads, characters a parser chokes on, and
+model files that must be verified before they are unpickled (a pickle can run code)."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from pathlib import Path
+
+MAX_PAGE_BYTES = 20 * 2**20  # larger inputs are refused: no news article is 20 MB of HTML
+_MAGIC = (
+    (b"\x89PNG", "PNG image"),
+    (b"%PDF", "PDF document"),
+    (b"\x1f\x8b", "gzip data"),
+    (b"PK\x03\x04", "zip archive"),
+    (b"\xff\xd8\xff", "JPEG image"),
+    (b"GIF8", "GIF image"),
+    (b"RIFF", "RIFF media"),
+    (b"\x7fELF", "ELF executable"),
+    (b"BZh", "bzip2 data"),
+    (b"\xfd7zXZ", "xz data"),
+)
+# C0 controls except tab/newline/CR, DEL, and lone surrogates: lxml refuses them in str input.
+_UNPARSABLE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]")
+
+
+class PageError(ValueError):
+    """The input is not a page clf can classify; the message says why."""
+
+
+def check_page(data: str | bytes, max_bytes: int = MAX_PAGE_BYTES) -> None:
+    """Refuse inputs over the size limit and binary payloads handed in as pages."""
+    size = len(data)
+    if isinstance(data, str) and size > max_bytes // 4:  # a str may hold up to 4 bytes a char
+        size = len(data.encode("utf-8", "surrogatepass"))
+    if size > max_bytes:
+        raise PageError(f"page is {size / 2**20:.1f} MB, over the {max_bytes / 2**20:.0f} MB limit")
+    if isinstance(data, bytes):
+        head = data[:16]
+        for magic, what in _MAGIC:
+            if head.startswith(magic):
+                raise PageError(f"binary data ({what}), not a page")
+        sample = data[:4096]
+        if sample.count(0) > len(sample) // 10 and not sample.startswith(
+            (b"\xff\xfe", b"\xfe\xff")
+        ):
+            raise PageError("binary data (NUL bytes), not a page")
+
+
+def sanitize(text: str) -> str:
+    """Drop control characters and lone surrogates, which carry no text and break parsers."""
+    return _UNPARSABLE.sub("", text)
+
+
+# ------------------------------------------------------------------ model integrity
+def manifest_path(model: Path) -> Path:
+    return model.with_name(model.name + ".sha256.json")
+
+
+def sha256_of(path: Path) -> str:
+    h = hashlib.sha256()
+    with path.open("rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def write_manifest(model: Path) -> Path:
+    """Record the model file's SHA-256 next to it (done by training, never by loading)."""
+    out = manifest_path(model)
+    out.write_text(json.dumps({"file": model.name, "sha256": sha256_of(model)}, indent=1) + "\n")
+    return out
+
+
+def verify(model: Path) -> None:
+    """Raise unless the manifest next to `model` exists and matches its bytes."""
+    man = manifest_path(model)
+    if not man.is_file():
+        raise ValueError(f"no manifest {man.name} next to {model}: refusing to unpickle it")
+    try:
+        expected = json.loads(man.read_text())["sha256"]
+    except (ValueError, KeyError, TypeError) as exc:
+        raise ValueError(f"unreadable manifest {man}: {exc}") from None
+    actual = sha256_of(model)
+    if actual != expected:
+        raise ValueError(
+            f"{model} does not match its manifest (sha256 {actual[:12]}… ≠ {expected[:12]}…): refusing to unpickle it"
+        )
