@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+import time
 from collections import Counter
 from enum import Enum
 from pathlib import Path
@@ -149,6 +150,91 @@ def classify(
         _error(f"dropped {n} of {len(pages) - failed} pages below quality {min_quality} ({why})")
     if failed:
         raise typer.Exit(2)
+
+
+class OutFormat(str, Enum):
+    auto = "auto"
+    jsonl = "jsonl"
+    parquet = "parquet"
+
+
+@app.command()
+def batch(
+    inputs: Annotated[
+        list[str],
+        typer.Argument(help="Files, directories (recursive), .jsonl[.gz] of pages, .warc[.gz]."),
+    ],
+    out: Annotated[Path, typer.Option("--out", "-o", help="Output file (JSONL or Parquet).")],
+    format: Annotated[
+        OutFormat, typer.Option("--format", "-f", help="Output format (auto: by --out suffix).")
+    ] = OutFormat.auto,
+    jobs: Annotated[
+        int | None,
+        typer.Option("--jobs", "-j", min=1, help="Worker processes (default: all cores)."),
+    ] = None,
+    glob: Annotated[str, typer.Option(help="Files to take from directories.")] = "*",
+    resume: Annotated[
+        bool, typer.Option("--resume", help="Skip ids already in --out (JSONL) and append.")
+    ] = False,
+    model: Annotated[
+        Path | None, typer.Option(help="Model file (default: the shipped model).")
+    ] = None,
+) -> None:
+    """Classify many pages: one output record per input page (result or error record).
+
+    Exit 0 when every page was classified, 1 when some were error records, 2 on bad usage.
+    """
+    from clf.batch import run_batch
+
+    fmt = format.value
+    if fmt == "auto":
+        fmt = "parquet" if out.suffix == ".parquet" else "jsonl"
+    show = sys.stderr.isatty()
+    progress_bar = None
+    if show:
+        from rich.progress import Progress, TextColumn, TimeElapsedColumn
+
+        progress_bar = Progress(
+            TextColumn("{task.completed} pages"),
+            TextColumn("{task.fields[rate]} pages/s"),
+            TextColumn("{task.fields[errors]} errors"),
+            TimeElapsedColumn(),
+            console=Console(stderr=True),
+        )
+        task = progress_bar.add_task("batch", total=None, rate="-", errors=0)
+        progress_bar.start()
+    started = time.perf_counter()
+
+    def report(summary) -> None:
+        if progress_bar is not None:
+            rate = summary.inputs / max(time.perf_counter() - started, 1e-9)
+            progress_bar.update(
+                task, completed=summary.inputs, rate=f"{rate:.0f}", errors=summary.errors
+            )
+
+    try:
+        summary = run_batch(
+            inputs,
+            out,
+            fmt=fmt,
+            jobs=jobs,
+            pattern=glob,
+            resume=resume,
+            model_path=str(model) if model else None,
+            progress=report,
+        )
+    except (ModelError, ValueError, OSError) as exc:
+        _error(str(exc))
+        raise typer.Exit(2) from None
+    finally:
+        if progress_bar is not None:
+            progress_bar.stop()
+    _error(
+        f"{summary.inputs} inputs, {summary.outputs} records written to {out}, "
+        f"{summary.errors} errors, {summary.skipped} skipped (already done)"
+    )
+    if summary.errors:
+        raise typer.Exit(1)
 
 
 @app.callback()

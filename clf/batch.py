@@ -1,0 +1,282 @@
+"""Batch classification on one machine: files, directories, JSONL and WARC in; one record out
+per input page (the result, or an error record with the reason); all cores; resumable.
+
+Inputs are streamed and handed to the workers in bounded windows, so a large WARC is never
+held in memory. Each output record is written as one complete line with a single write, and
+a resumed run first drops a trailing partial line, so an interrupted run can continue safely.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass
+from multiprocessing import get_context
+from pathlib import Path
+from typing import Any
+
+from clf.classifier import Classifier, load
+from clf.safety import PageError
+
+WINDOW_PER_JOB = 32  # pages in flight per worker: bounds memory on huge inputs
+
+
+@dataclass(slots=True)
+class Item:
+    """One input page: where it came from, and its bytes/text or why it could not be read."""
+
+    id: str
+    url: str | None
+    payload: str | bytes | None
+    error: str | None = None
+
+
+def _iter_jsonl(path: Path) -> Iterator[Item]:
+    opener = gzip.open if path.suffix == ".gz" else open
+    with opener(path, "rt", encoding="utf-8", errors="replace") as f:
+        for n, line in enumerate(f, start=1):
+            if not line.strip():
+                continue
+            default_id = f"{path}:{n}"
+            try:
+                rec = json.loads(line)
+                if not isinstance(rec, dict):
+                    raise ValueError("not a JSON object")
+            except ValueError as exc:
+                yield Item(default_id, None, None, f"bad JSON line: {exc}")
+                continue
+            payload = rec.get("html", rec.get("text"))
+            rid = str(rec.get("id", default_id))
+            if not isinstance(payload, str):
+                yield Item(rid, rec.get("url"), None, "record has no 'html' or 'text' string")
+            else:
+                yield Item(rid, rec.get("url"), payload)
+
+
+def _iter_warc(path: Path) -> Iterator[Item]:
+    from warcio.archiveiterator import ArchiveIterator
+
+    with path.open("rb") as f:
+        for n, record in enumerate(ArchiveIterator(f)):
+            if record.rec_type != "response":
+                continue
+            ctype = (
+                record.http_headers.get_header("Content-Type") if record.http_headers else ""
+            ) or ""
+            if "html" not in ctype.lower() and "text" not in ctype.lower():
+                continue
+            url = record.rec_headers.get_header("WARC-Target-URI")
+            rid = record.rec_headers.get_header("WARC-Record-ID") or f"{path}#{n}"
+            try:
+                yield Item(rid, url, record.content_stream().read())
+            except Exception as exc:  # a truncated or corrupt record
+                yield Item(rid, url, None, f"unreadable WARC record: {exc}")
+
+
+def iter_inputs(paths: list[str], pattern: str = "*") -> Iterator[Item]:
+    """Every page of every input, in order: directories recursively (files matching `pattern`),
+    .jsonl[.gz] files record by record, .warc[.gz] files response by response."""
+    for name in paths:
+        path = Path(name)
+        if path.is_dir():
+            for child in sorted(p for p in path.rglob(pattern) if p.is_file()):
+                yield from iter_inputs([str(child)])
+            continue
+        lower = path.name.lower()
+        try:
+            if lower.endswith((".jsonl", ".jsonl.gz")):
+                yield from _iter_jsonl(path)
+            elif lower.endswith((".warc", ".warc.gz")):
+                yield from _iter_warc(path)
+            else:
+                yield Item(str(path), None, path.read_bytes())
+        except OSError as exc:
+            yield Item(str(path), None, None, exc.strerror or str(exc))
+
+
+# ------------------------------------------------------------------ workers
+_MODEL: Classifier | None = None
+
+
+def _init_worker(model_path: str | None) -> None:
+    global _MODEL
+    _MODEL = load(model_path)  # once per worker process
+
+
+def result_record(item: Item, model: Classifier) -> dict[str, Any]:
+    """The output record of one input page (an error record when it cannot be classified)."""
+    base: dict[str, Any] = {"id": item.id, "url": item.url}
+    if item.error is not None:
+        return {**base, "error": item.error}
+    try:
+        page = model.classify(item.payload or b"", source=item.id)
+    except PageError as exc:
+        return {**base, "error": str(exc)}
+    except Exception as exc:  # never lose a page to an unexpected failure
+        return {**base, "error": f"unexpected {type(exc).__name__}: {exc}"}
+    return {
+        **base,
+        "kind": page.kind,
+        "article": page.article,
+        "quality": page.quality.as_dict() if page.quality else None,
+        "segments": [
+            {
+                "index": s.index,
+                "line": s.line,
+                "label": s.label,
+                "score": round(s.score or 0.0, 4),
+                "text": s.text,
+            }
+            for s in page.segments
+        ],
+    }
+
+
+def _work(item: Item) -> dict[str, Any]:
+    assert _MODEL is not None
+    return result_record(item, _MODEL)
+
+
+# ------------------------------------------------------------------ output
+def done_ids(out: Path) -> set[str]:
+    """Ids already in a JSONL output; drops a trailing partial line left by an interrupted run."""
+    if not out.is_file():
+        return set()
+    data = out.read_bytes()
+    keep = data.rfind(b"\n") + 1
+    if keep < len(data):
+        with out.open("r+b") as f:
+            f.truncate(keep)
+    ids = set()
+    for line in data[:keep].splitlines():
+        try:
+            ids.add(json.loads(line)["id"])
+        except (ValueError, KeyError):
+            continue
+    return ids
+
+
+class JsonlWriter:
+    def __init__(self, out: Path, append: bool) -> None:
+        self.fd = os.open(
+            out, os.O_WRONLY | os.O_CREAT | (os.O_APPEND if append else os.O_TRUNC), 0o644
+        )
+
+    def write(self, rec: dict[str, Any]) -> None:
+        os.write(
+            self.fd, (json.dumps(rec, ensure_ascii=False) + "\n").encode("utf-8")
+        )  # one write: whole line
+
+    def close(self) -> None:
+        os.close(self.fd)
+
+
+class ParquetWriter:
+    """Records in row groups; segments as a list of structs, quality as a JSON string."""
+
+    def __init__(self, out: Path) -> None:
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
+        self.pa = pa
+        seg = pa.struct(
+            [
+                ("index", pa.int32()),
+                ("line", pa.int32()),
+                ("label", pa.string()),
+                ("score", pa.float32()),
+                ("text", pa.string()),
+            ]
+        )
+        self.schema = pa.schema(
+            [
+                ("id", pa.string()),
+                ("url", pa.string()),
+                ("error", pa.string()),
+                ("kind", pa.string()),
+                ("article", pa.string()),
+                ("quality", pa.string()),
+                ("segments", pa.list_(seg)),
+            ]
+        )
+        self.writer = pq.ParquetWriter(out, self.schema)
+        self.rows: list[dict[str, Any]] = []
+
+    def write(self, rec: dict[str, Any]) -> None:
+        row = {k: rec.get(k) for k in self.schema.names}
+        row["quality"] = json.dumps(rec["quality"]) if rec.get("quality") else None
+        self.rows.append(row)
+        if len(self.rows) >= 256:
+            self._flush()
+
+    def _flush(self) -> None:
+        if self.rows:
+            self.writer.write_table(self.pa.Table.from_pylist(self.rows, schema=self.schema))
+            self.rows = []
+
+    def close(self) -> None:
+        self._flush()
+        self.writer.close()
+
+
+@dataclass(slots=True)
+class Summary:
+    inputs: int = 0
+    outputs: int = 0
+    errors: int = 0
+    skipped: int = 0  # already in the output (--resume)
+
+
+def _windows(items: Iterator[Item], size: int) -> Iterator[list[Item]]:
+    window: list[Item] = []
+    for it in items:
+        window.append(it)
+        if len(window) >= size:
+            yield window
+            window = []
+    if window:
+        yield window
+
+
+def run_batch(
+    paths: list[str],
+    out: Path,
+    fmt: str = "jsonl",
+    jobs: int | None = None,
+    pattern: str = "*",
+    resume: bool = False,
+    model_path: str | None = None,
+    progress=None,
+) -> Summary:
+    """Classify every input page into `out`; `progress(summary)` is called after each window."""
+    jobs = jobs or os.cpu_count() or 1
+    if fmt == "parquet" and resume:
+        raise ValueError("--resume works with JSONL output")
+    skip = done_ids(out) if resume else set()
+    writer = ParquetWriter(out) if fmt == "parquet" else JsonlWriter(out, append=resume)
+    summary = Summary()
+    items = iter_inputs(paths, pattern)
+    pool = None
+    try:
+        if jobs == 1:
+            _init_worker(model_path)
+        else:
+            pool = get_context("spawn").Pool(jobs, initializer=_init_worker, initargs=(model_path,))
+        for window in _windows(items, WINDOW_PER_JOB * jobs):
+            summary.inputs += len(window)
+            todo = [it for it in window if it.id not in skip]
+            summary.skipped += len(window) - len(todo)
+            results = pool.map(_work, todo, chunksize=4) if pool else [_work(it) for it in todo]
+            for rec in results:
+                writer.write(rec)
+                summary.outputs += 1
+                summary.errors += "error" in rec
+            if progress:
+                progress(summary)
+    finally:
+        if pool:
+            pool.terminate()
+        writer.close()
+    return summary
