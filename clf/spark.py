@@ -1,0 +1,77 @@
+"""Apply clf to a Spark DataFrame column of HTML or text pages.
+
+    from clf.spark import classify_dataframe
+    out = classify_dataframe(df, "html")     # adds article, labels, scores, quality, error
+
+The model file is read once on the driver and broadcast; each executor process unpickles it
+once (after checking its SHA-256 like `clf.load`) and reuses it for every partition. Needs the
+`spark` extra (pyspark, pandas, pyarrow) on the driver and clf on the executors.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import pickle
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from clf.classifier import Classifier, default_model_path, load
+from clf.safety import PageError
+
+_CACHE: dict[str, Classifier] = {}
+OUTPUT_COLUMNS = (
+    "article string, labels array<string>, scores array<float>, quality string, error string"
+)
+
+
+def _model_from(payload: bytes, digest: str) -> Classifier:
+    """Unpickle the broadcast model once per executor process, after checking its digest."""
+    if digest not in _CACHE:
+        if hashlib.sha256(payload).hexdigest() != digest:
+            raise ValueError("broadcast model does not match its digest")
+        _CACHE[digest] = pickle.loads(payload)
+    return _CACHE[digest]
+
+
+def classify_value(model: Classifier, value: Any) -> dict[str, Any]:
+    """One row's outputs; a bad page gives an `error` instead of failing the whole job."""
+    empty = {"article": None, "labels": None, "scores": None, "quality": None}
+    if value is None:
+        return {**empty, "error": "no page"}
+    try:
+        page = model.classify(value)
+    except PageError as exc:
+        return {**empty, "error": str(exc)}
+    return {
+        "article": page.article,
+        "labels": [s.label for s in page.segments],
+        "scores": [float(s.score or 0.0) for s in page.segments],
+        "quality": json.dumps(page.quality.as_dict()) if page.quality else None,
+        "error": None,
+    }
+
+
+def classify_dataframe(df, column: str, model_path: str | Path | None = None):
+    """`df` with the columns of OUTPUT_COLUMNS added, computed from `column` (HTML or text)."""
+    import pandas as pd
+    from pyspark.sql.types import StructType
+
+    path = Path(model_path) if model_path else default_model_path()
+    classifier = load(path)  # verifies the manifest and that it is a clf model, on the driver
+    payload = pickle.dumps(classifier)
+    digest = hashlib.sha256(payload).hexdigest()
+    broadcast = df.sparkSession.sparkContext.broadcast(payload)
+    schema = StructType.fromJson(json.loads(df.schema.json()))
+    for field in df.sparkSession.createDataFrame([], OUTPUT_COLUMNS).schema.fields:
+        schema = schema.add(field)
+
+    def run(batches: Iterator[pd.DataFrame]) -> Iterator[pd.DataFrame]:
+        model = _model_from(broadcast.value, digest)
+        for pdf in batches:
+            rows = [classify_value(model, v) for v in pdf[column]]
+            out = pd.DataFrame(rows, columns=["article", "labels", "scores", "quality", "error"])
+            yield pd.concat([pdf.reset_index(drop=True), out], axis=1)
+
+    return df.mapInPandas(run, schema=schema)
