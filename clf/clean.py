@@ -53,14 +53,16 @@ def strip_glosses(text: str) -> str:
 
 
 def norm(text: str) -> str:
+    """Lowercase, drop whitespace and punctuation, so markup differences do not matter."""
     return _NORM.sub("", text.lower())
 
 
-def shingles(text: str) -> set[str]:
+def shingles(text: str, k: int = SHINGLE) -> set[str]:
+    """k-character shingles of the normalised text (the whole text when shorter than k)."""
     n = norm(text)
-    if len(n) <= SHINGLE:
+    if len(n) <= k:
         return {n} if n else set()
-    return {n[i : i + SHINGLE] for i in range(len(n) - SHINGLE + 1)}
+    return {n[i : i + k] for i in range(len(n) - k + 1)}
 
 
 @dataclass(slots=True)

@@ -17,7 +17,7 @@ from clf.segment import Segment
 
 LABELS = ("article", "clutter", "noise")
 _HAN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff]")
-_TOKENS = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af]|[^\W_]+", re.UNICODE)
+TOKENS = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af]|[^\W_]+", re.UNICODE)
 _LETTER = re.compile(r"[^\W\d_]", re.UNICODE)
 _ELLIPSIS_END = ("...", "…", "。。")
 
@@ -56,7 +56,7 @@ class Quality:
 
 def _repeated_ngram_share(text: str, n: int = 5) -> float:
     """Share of tokens covered by token n-grams that occur more than once (keyword stuffing)."""
-    toks = [t.lower() for t in _TOKENS.findall(text)]
+    toks = [t.lower() for t in TOKENS.findall(text)]
     if len(toks) < 4 * n:
         return 0.0
     grams = [tuple(toks[i : i + n]) for i in range(len(toks) - n + 1)]

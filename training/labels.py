@@ -12,22 +12,12 @@ from collections.abc import Iterable
 
 from lxml import etree
 
+from clf.clean import norm, shingles
 from clf.features import BYLINE_CUE
 from clf.segment import Segment, parse_html
 
 ARTICLE, CLUTTER, NOISE = "article", "clutter", "noise"
 K = 6  # shingle length in normalised characters
-_NORM = re.compile(r"[\W_]+", re.UNICODE)
-
-
-def norm(text: str) -> str:
-    """Lowercase, drop whitespace and punctuation, so markup differences do not matter."""
-    return _NORM.sub("", text.lower())
-
-
-def shingles(text: str) -> set[str]:
-    n = norm(text)
-    return {n[i : i + K] for i in range(max(1, len(n) - K + 1))} if n else set()
 
 
 class Gold:
@@ -39,7 +29,7 @@ class Gold:
         self.lines = {norm(line) for t in texts for line in t.splitlines() if norm(line)}
         self.grams: set[str] = set()
         for t in texts:
-            self.grams |= shingles(t)
+            self.grams |= shingles(t, K)
 
     def __bool__(self) -> bool:
         return bool(self.joined)
@@ -53,7 +43,7 @@ class Gold:
             if n in self.lines:
                 return 1.0
             return 0.3 if len(n) >= K and n in self.joined else 0.0  # ambiguous: left unlabelled
-        grams = shingles(text)
+        grams = shingles(text, K)
         return sum(g in self.grams for g in grams) / len(grams)
 
     def contains_block(self, text: str) -> bool:

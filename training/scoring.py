@@ -2,20 +2,18 @@
 
 from __future__ import annotations
 
-import re
 from collections import Counter
 
 import numpy as np
 from sklearn.metrics import confusion_matrix, precision_recall_fscore_support
 
 from clf.model import LABELS
-
-_TOKENS = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af]|[^\W_]+", re.UNICODE)
+from clf.quality import TOKENS
 
 
 def tokens(text: str) -> Counter[str]:
     """Words for alphabetic scripts, single characters for CJK (no segmenter needed)."""
-    return Counter(t.lower() for t in _TOKENS.findall(text))
+    return Counter(t.lower() for t in TOKENS.findall(text))
 
 
 def token_prf(predicted: str, gold: str) -> tuple[float, float, float]:
