@@ -137,3 +137,39 @@ def test_cli_batch_summary_and_exit_codes(pages_dir, tmp_path):
     (ok / "c.html").write_text(f"<html><body>{PARA}</body></html>")
     res = CliRunner().invoke(app, ["batch", str(ok), "-o", str(tmp_path / "ok.jsonl"), "-j", "1"])
     assert res.exit_code == 0
+
+
+def test_warc_is_streamed_not_read_whole(tmp_path, monkeypatch):
+    """The first page comes out after reading only the start of the file."""
+    from warcio.statusandheaders import StatusAndHeaders
+    from warcio.warcwriter import WARCWriter
+
+    from clf.batch import iter_inputs
+
+    path = tmp_path / "big.warc.gz"
+    body = (EXAMPLES / "harbour.html").read_bytes()
+    with path.open("wb") as f:
+        writer = WARCWriter(f, gzip=True)
+        for i in range(400):
+            headers = StatusAndHeaders(
+                "200 OK", [("Content-Type", "text/html")], protocol="HTTP/1.1"
+            )
+            payload = io.BytesIO(body + f"<!-- {i} {'x' * 2000} -->".encode())
+            record = writer.create_warc_record(
+                f"http://example.org/{i}", "response", payload=payload, http_headers=headers
+            )
+            writer.write_record(record)
+    opened = []
+    real_open = Path.open
+
+    def spy(self, *args, **kwargs):
+        fh = real_open(self, *args, **kwargs)
+        opened.append(fh)
+        return fh
+
+    monkeypatch.setattr(Path, "open", spy)
+    items = iter_inputs([str(path)])
+    first = next(items)
+    assert first.url == "http://example.org/0"
+    assert opened and opened[0].tell() < path.stat().st_size / 4
+    items.close()
