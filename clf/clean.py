@@ -17,9 +17,9 @@ _TONED = "āáǎàēéěèīíǐìōóǒòūúǔùǖǘǚǜ"
 _VOWELS = "aeiouüv" + _TONED
 _SYLLABLE = rf"(?:zh|ch|sh|[bpmfdtnlgkhjqxrzcsyw])?[{_VOWELS}]{{1,4}}(?:ng|n|r)?(?![{_VOWELS}])"
 _PINYIN = re.compile(rf"(?:{_SYLLABLE}){{1,8}}")
-_HAN = r"\u3400-\u4dbf\u4e00-\u9fff"
+HAN = r"\u3400-\u4dbf\u4e00-\u9fff"  # CJK unified ideographs (incl. extension A)
 # One or more parenthesised lower-case Latin runs after a Han character or a closing quote.
-_GLOSS = re.compile(rf"(?<=[{_HAN}”」』）)])((?:[(（][a-z{_TONED}ü]{{1,24}}[)）])+)")
+_GLOSS = re.compile(rf"(?<=[{HAN}”」』）)])((?:[(（][a-z{_TONED}ü]{{1,24}}[)）])+)")
 _ONE = re.compile(rf"[(（]([a-z{_TONED}ü]+)[)）]")
 _NORM = re.compile(r"[\W_]+", re.UNICODE)
 SHINGLE = 5
@@ -43,9 +43,9 @@ def find_glosses(text: str) -> list[tuple[int, int]]:
     return spans
 
 
-def strip_glosses(text: str) -> str:
+def strip_glosses(text: str, spans: list[tuple[int, int]] | None = None) -> str:
     out, last = [], 0
-    for a, b in find_glosses(text):
+    for a, b in find_glosses(text) if spans is None else spans:
         out.append(text[last:a])
         last = b
     out.append(text[last:])
@@ -70,6 +70,7 @@ class Cleaned:
     text: str  # the article, each part once, glosses removed
     duplicates: list[int]  # indices (Segment.index) of article segments dropped as copies
     trimmed: list[int]  # segments that began with an earlier segment (e.g. headline + dek)
+    glosses: int = 0  # pinyin glosses found in the article segments (removed or not)
 
 
 def clean_article(
@@ -79,10 +80,13 @@ def clean_article(
     seen: set[str] = set()
     earlier: list[str] = []
     lines, dups, trimmed = [], [], []
+    glosses = 0
     for s in segments:
         if s.label != "article":
             continue
-        text = strip_glosses(s.text) if remove_glosses else s.text
+        spans = find_glosses(s.text)
+        glosses += len(spans)
+        text = strip_glosses(s.text, spans) if remove_glosses else s.text
         if dedupe:
             for prev in earlier:
                 if len(prev) >= 8 and text.startswith(prev) and len(text) > len(prev):
@@ -96,4 +100,4 @@ def clean_article(
             seen |= grams
             earlier.append(text)
         lines.append(text)
-    return Cleaned(text="\n".join(lines), duplicates=dups, trimmed=trimmed)
+    return Cleaned(text="\n".join(lines), duplicates=dups, trimmed=trimmed, glosses=glosses)

@@ -24,7 +24,7 @@ CHAR_FEATURES = 2**18
 WORD_FEATURES = 2**16
 STRUCT_FEATURES = 2**14
 NGRAMS = (1, 4)
-_ELLIPSES = ("...", "…", "。。")
+ELLIPSES = ("...", "…", "。。")  # truncation marks of teasers
 _SENTENCE_END = tuple('.!?。！？"”」』)')
 _BULLET_START = re.compile(r"\s*(?:[-–—•*·>»]|\d{1,2}[.)、]\s)")
 # Lines that open with a byline/source/credit cue (also used to label training data).
@@ -119,7 +119,7 @@ def _page_dense(segs: list[Segment], counts: dict[str, np.ndarray], sim: np.ndar
             counts["cjk"] / clipped,
             counts["upper"] / clipped,
             np.arange(n) / n,
-            [t.endswith(_ELLIPSES) for t in tails],
+            [t.endswith(ELLIPSES) for t in tails],
             [t.endswith(_SENTENCE_END) for t in tails],
             sim,
             [s.tag == "title" for s in segs],
@@ -130,7 +130,7 @@ def _page_dense(segs: list[Segment], counts: dict[str, np.ndarray], sim: np.ndar
             np.log1p(np.array([repeats[t] - 1 for t in texts])),
             L / L.sum(),
             [min(t.count("...") + t.count("…"), 3) / 3 for t in texts],
-            [any(e in t[:-3] for e in _ELLIPSES) for t in texts],  # "headline... snippet"
+            [any(e in t[:-3] for e in ELLIPSES) for t in texts],  # "headline... snippet"
             [len(t) < 120 and BYLINE_CUE.match(t) is not None for t in texts],
         ]
     )

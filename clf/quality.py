@@ -12,14 +12,14 @@ import re
 from collections import Counter
 from dataclasses import asdict, dataclass, field
 
-from clf.clean import Cleaned, find_glosses
+from clf.clean import HAN, Cleaned
+from clf.features import ELLIPSES
+from clf.model import LABELS
 from clf.segment import Segment
 
-LABELS = ("article", "clutter", "noise")
-_HAN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff]")
+_HAN = re.compile(f"[{HAN}]")
 TOKENS = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af]|[^\W_]+", re.UNICODE)
 _LETTER = re.compile(r"[^\W\d_]", re.UNICODE)
-_ELLIPSIS_END = ("...", "…", "。。")
 
 # name: (threshold, direction); "above" fires when signal >= threshold, "below" when <=.
 THRESHOLDS: dict[str, tuple[float, str]] = {
@@ -87,7 +87,7 @@ def assess(segments: list[Segment], cleaned: Cleaned) -> Quality:
     raw_article = sum(len(s.text) for s in article)
     dup_ids = set(cleaned.duplicates)
     dup_chars = sum(len(s.text) for s in article if s.index in dup_ids)
-    glosses = sum(len(find_glosses(s.text)) for s in article)
+    glosses = cleaned.glosses
     han = sum(len(_HAN.findall(s.text)) for s in article)
     text = cleaned.text
     signals = {
@@ -95,7 +95,7 @@ def assess(segments: list[Segment], cleaned: Cleaned) -> Quality:
         "gloss_rate": 100 * glosses / han if han else 0.0,
         "repeated_ngram_share": _repeated_ngram_share(text),
         "ellipsis_share": (
-            sum(s.text.rstrip().endswith(_ELLIPSIS_END) for s in article) / len(article)
+            sum(s.text.rstrip().endswith(ELLIPSES) for s in article) / len(article)
             if article
             else 0.0
         ),

@@ -46,9 +46,6 @@ class Gold:
         grams = shingles(text, K)
         return sum(g in self.grams for g in grams) / len(grams)
 
-    def contains_block(self, text: str) -> bool:
-        return self.share(text) >= 0.5
-
 
 # ---------------------------------------------------------------- clutter vs noise (rules)
 CLUTTER_TOKENS = frozenset(
