@@ -11,18 +11,30 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 import scipy.sparse as sp
-from sklearn.feature_extraction.text import HashingVectorizer, TfidfTransformer
+from sklearn.utils import murmurhash3_32
 
-from clf.hashing import CodePoints
+from clf.hashing import (
+    PUNCT,
+    SEPARATORS,
+    char_counts,
+    code_points,
+    csr_dot,
+    document_frequency_idf,
+    gather_counts,
+    ngram_counts,
+    similarity_to_first,
+    tfidf,
+    word_counts,
+)
 from clf.segment import Segment
 
 TEXT_CHARS = 400  # long paragraphs are identified by their start and end
-CHAR_FEATURES = 2**18
-WORD_FEATURES = 2**16
-STRUCT_FEATURES = 2**14
+CHAR_BITS, WORD_BITS, STRUCT_BITS = 18, 16, 14
+CHAR_FEATURES, WORD_FEATURES, STRUCT_FEATURES = 2**CHAR_BITS, 2**WORD_BITS, 2**STRUCT_BITS
 NGRAMS = (1, 4)
 ELLIPSES = ("...", "…", "。。")  # truncation marks of teasers
 _SENTENCE_END = tuple('.!?。！？"”」』)')
@@ -83,23 +95,20 @@ def with_neighbours(own: np.ndarray, offsets: tuple[int, ...] = NEIGHBOUR_OFFSET
     return np.hstack(blocks)
 
 
-def _tfidf(X: sp.csr_matrix, idf: np.ndarray) -> sp.csr_matrix:
-    """Sublinear TF × IDF, rows L2-normalised, in place (TfidfTransformer minus its checks)."""
-    X.data = np.log(X.data) + 1.0
-    X.data *= idf[X.indices]
-    norms = np.sqrt(
-        np.bincount(
-            np.repeat(np.arange(X.shape[0]), np.diff(X.indptr)),
-            weights=X.data**2,
-            minlength=X.shape[0],
-        )
+def _text_flags(t: str) -> tuple[bool, bool, bool, float, bool, bool]:
+    """Cues read off a segment's text: teaser ellipses, sentence end, bullet, byline."""
+    tail = t.rstrip()
+    return (
+        tail.endswith(ELLIPSES),
+        tail.endswith(_SENTENCE_END),
+        _BULLET_START.match(t) is not None,
+        min(t.count("...") + t.count("…"), 3) / 3,
+        any(e in t[:-3] for e in ELLIPSES),  # "headline... snippet"
+        len(t) < 120 and BYLINE_CUE.match(t) is not None,
     )
-    norms[norms == 0] = 1.0
-    X.data /= np.repeat(norms, np.diff(X.indptr))
-    return X
 
 
-def _page_dense(segs: list[Segment], counts: dict[str, np.ndarray], sim: np.ndarray) -> np.ndarray:
+def _page_dense(segs: list[Segment], counts: np.ndarray, sim: np.ndarray) -> np.ndarray:
     """Shallow features of one page's segments (counts are per clipped text)."""
     n = len(segs)
     texts = [s.text for s in segs]
@@ -108,107 +117,168 @@ def _page_dense(segs: list[Segment], counts: dict[str, np.ndarray], sim: np.ndar
     repeats: dict[str, int] = {}
     for t in texts:
         repeats[t] = repeats.get(t, 0) + 1
-    tails = [t.rstrip() for t in texts]
-    out = np.column_stack(
+    flags = np.array([_text_flags(t) for t in texts], dtype=np.float64)
+    link, depth, title = np.array([(s.link_chars, s.depth, s.tag == "title") for s in segs]).T
+    return np.column_stack(
         [
             np.log1p(L),
-            np.log1p(counts["words"]),
-            np.array([s.link_chars for s in segs]) / L,
-            counts["punct"] / clipped,
-            counts["digit"] / clipped,
-            counts["cjk"] / clipped,
-            counts["upper"] / clipped,
+            np.log1p(counts[:, 5]),
+            link / L,
+            counts[:, 3] / clipped,
+            counts[:, 0] / clipped,
+            counts[:, 2] / clipped,
+            counts[:, 1] / clipped,
             np.arange(n) / n,
-            [t.endswith(ELLIPSES) for t in tails],
-            [t.endswith(_SENTENCE_END) for t in tails],
+            flags[:, 0],
+            flags[:, 1],
             sim,
-            [s.tag == "title" for s in segs],
-            np.array([s.depth for s in segs]) / 20.0,
+            title,
+            depth / 20.0,
             np.full(n, np.log1p(n)),
-            [_BULLET_START.match(t) is not None for t in texts],
-            counts["separators"] / clipped,
+            flags[:, 2],
+            counts[:, 4] / clipped,
             np.log1p(np.array([repeats[t] - 1 for t in texts])),
             L / L.sum(),
-            [min(t.count("...") + t.count("…"), 3) / 3 for t in texts],
-            [any(e in t[:-3] for e in ELLIPSES) for t in texts],  # "headline... snippet"
-            [len(t) < 120 and BYLINE_CUE.match(t) is not None for t in texts],
+            flags[:, 3],
+            flags[:, 4],
+            flags[:, 5],
         ]
+    ).astype(np.float64)
+
+
+Rows = tuple[np.ndarray, np.ndarray, np.ndarray]  # CSR (indptr, columns, values)
+FAMILIES = {"char": CHAR_FEATURES, "word": WORD_FEATURES, "struct": STRUCT_FEATURES}
+
+
+@lru_cache(maxsize=1 << 16)
+def _struct_column(token: str) -> int:
+    """scikit-learn HashingVectorizer's column for a token (signed murmur3, absolute value)."""
+    h = murmurhash3_32(token, seed=0)
+    return (
+        (2**31 - STRUCT_FEATURES) % STRUCT_FEATURES if h == -(2**31) else abs(h) % STRUCT_FEATURES
     )
-    return out.astype(np.float64)
+
+
+@lru_cache(maxsize=1 << 14)
+def _struct_columns(tag: str, path: tuple[str, ...], tokens: tuple[str, ...]) -> np.ndarray:
+    seg = Segment(index=0, text="", tag=tag, path=path, tokens=tokens)
+    return np.array([_struct_column(t) for t in struct_doc(seg).split()], dtype=np.int64)
+
+
+def _struct_counts(flat: list[Segment]) -> Rows:
+    """Hashed structure tokens per segment; each distinct structure is hashed once."""
+    index: dict[tuple, int] = {}
+    row_doc = np.array(
+        [index.setdefault((s.tag, s.path, s.tokens), len(index)) for s in flat], dtype=np.int64
+    )
+    docs = [_struct_columns(*key) for key in index]
+    doc_ptr = np.cumsum([0] + [len(d) for d in docs], dtype=np.int64)
+    doc_cols = np.concatenate(docs) if docs else np.zeros(0, dtype=np.int64)
+    return gather_counts(doc_ptr, doc_cols, row_doc)
+
+
+def _rows(family: Rows, rows: slice) -> Rows:
+    """Rows `rows` of a CSR family, re-based to start at 0."""
+    indptr, cols, values = family
+    ptr = indptr[rows.start : rows.stop + 1]
+    return ptr - ptr[0], cols[ptr[0] : ptr[-1]], values[ptr[0] : ptr[-1]]
+
+
+def _stack(parts: list[Rows]) -> Rows:
+    """Concatenate CSR row blocks."""
+    offsets = np.cumsum([0] + [len(p[1]) for p in parts[:-1]])
+    indptr = np.concatenate([parts[0][0][:1]] + [p[0][1:] + o for p, o in zip(parts, offsets)])
+    return indptr, np.concatenate([p[1] for p in parts]), np.concatenate([p[2] for p in parts])
 
 
 @dataclass(slots=True)
 class Batch:
-    """Features of a list of pages: stacked rows plus what the context layer needs per page."""
+    """Features of a list of pages: TF-IDF rows per family, dense rows, per-page context."""
 
-    X: sp.csr_matrix  # stage-1 input, one row per segment, pages stacked
-    own: list[np.ndarray]  # per page: shallow features
-    text: sp.csr_matrix  # L2-normalised char TF-IDF rows, for similarity to the main text
+    families: dict[str, Rows]  # char / word / struct TF-IDF rows, pages stacked
+    dense: np.ndarray  # standardised shallow features with neighbours, one row per segment
+    own: list[np.ndarray]  # per page: shallow features (unscaled)
     bounds: np.ndarray  # page i is rows bounds[i]:bounds[i+1]
 
     def page(self, i: int) -> slice:
         return slice(int(self.bounds[i]), int(self.bounds[i + 1]))
+
+    def text(self, rows: slice) -> Rows:
+        """Char TF-IDF rows of a page, for similarity to its main text."""
+        return _rows(self.families["char"], rows)
+
+    @property
+    def X(self) -> sp.csr_matrix:
+        """Stage-1 input as one sparse matrix (families then dense), for training."""
+        n = len(self.dense)
+        mats = [
+            sp.csr_matrix((v, c, p), shape=(n, FAMILIES[k]))
+            for k, (p, c, v) in self.families.items()
+        ]
+        return sp.hstack([*mats, sp.csr_matrix(self.dense)], format="csr")
+
+    def linear(self, weights: dict[str, np.ndarray], intercept: np.ndarray) -> np.ndarray:
+        """X @ W + intercept without building X (`weights` from `split_weights`)."""
+        out = self.dense @ weights["dense"] + intercept
+        for name, (p, c, v) in self.families.items():
+            csr_dot(p, c, v, weights[name], out)
+        return out
+
+
+def split_weights(coef: np.ndarray) -> dict[str, np.ndarray]:
+    """A linear model's coef_ (k × n_features, columns as in `Batch.X`) as one contiguous
+    (n × k) block per feature family, the layout `Batch.linear` reads row by row."""
+    out, start = {}, 0
+    for name, n in FAMILIES.items():
+        out[name] = np.ascontiguousarray(coef[:, start : start + n].T)
+        start += n
+    out["dense"] = np.ascontiguousarray(coef[:, start:].T)
+    return out
 
 
 class Featurizer:
     """Fitted once on the training corpus; then a pure function of a page's segments."""
 
     def __init__(self) -> None:
-        self.struct = HashingVectorizer(
-            analyzer="word",
-            n_features=STRUCT_FEATURES,
-            alternate_sign=False,
-            norm=None,
-            lowercase=False,
-            token_pattern=r"\S+",
-        )
         self.idf: dict[str, np.ndarray] = {}
         self.mean = np.zeros(0)
         self.scale = np.ones(0)
 
-    def _struct_counts(self, flat: list[Segment]) -> sp.csr_matrix:
-        docs = [struct_doc(s) for s in flat]
-        index: dict[str, int] = {}
-        rows = np.array([index.setdefault(d, len(index)) for d in docs], dtype=np.int64)
-        return self.struct.transform(list(index))[rows]
-
-    def _raw(
-        self, pages: list[list[Segment]]
-    ) -> tuple[dict[str, sp.csr_matrix], dict[str, np.ndarray]]:
+    def _raw(self, pages: list[list[Segment]]) -> tuple[dict[str, Rows], np.ndarray]:
         flat = [s for segs in pages for s in segs]
-        cp = CodePoints([_clip(s.text) for s in flat])
+        codes = code_points([_clip(s.text) for s in flat])
         raw = {
-            "char": cp.ngrams(CHAR_FEATURES, NGRAMS),
-            "word": cp.words(WORD_FEATURES),
-            "struct": self._struct_counts(flat),
+            "char": ngram_counts(codes, CHAR_BITS, *NGRAMS),
+            "word": word_counts(codes, WORD_BITS),
+            "struct": _struct_counts(flat),
         }
-        return raw, cp.counts()
+        return raw, char_counts(codes, PUNCT, SEPARATORS)
 
     def featurize(self, pages: list[list[Segment]], fit: bool = False) -> Batch:
-        """All segments of all pages with one array pass per feature family."""
+        """All segments of all pages, one compiled pass per feature family."""
         bounds = np.cumsum([0] + [len(p) for p in pages])
         chunks = [self._raw(chunk) for chunk in _chunks(pages, CHUNK_SEGMENTS)]
-        raw = {k: sp.vstack([c[0][k] for c in chunks], format="csr") for k in chunks[0][0]}
-        counts = {k: np.concatenate([c[1][k] for c in chunks]) for k in chunks[0][1]}
+        raw = {k: _stack([c[0][k] for c in chunks]) for k in FAMILIES}
+        counts = np.concatenate([c[1] for c in chunks])
         del chunks  # a corpus-sized copy: free it before the next one is made
         if fit:
-            self.idf = {k: TfidfTransformer().fit(m).idf_ for k, m in raw.items()}
-        mats = {k: _tfidf(raw.pop(k), self.idf[k]) for k in list(raw)}
-        text = mats["char"]
+            self.idf = {
+                k: document_frequency_idf(raw[k][1], len(counts), FAMILIES[k]) for k in FAMILIES
+            }
+        families = {k: (p, c, tfidf(p, c, v, self.idf[k])) for k, (p, c, v) in raw.items()}
         own = []
         for i, segs in enumerate(pages):
             rows = slice(int(bounds[i]), int(bounds[i + 1]))
             if not segs:
                 own.append(np.zeros((0, N_DENSE)))
                 continue
-            page_text = text[rows]
             first_is_title = segs[0].tag in ("title", "line")
             sim = (
-                (page_text @ page_text[0].T).toarray().ravel()
+                similarity_to_first(*_rows(families["char"], rows), CHAR_FEATURES)
                 if first_is_title
                 else np.zeros(len(segs))
             )
-            own.append(_page_dense(segs, {k: v[rows] for k, v in counts.items()}, sim))
+            own.append(_page_dense(segs, counts[rows], sim))
         ctx = [with_neighbours(d) for d in own if len(d)]
         dense = np.vstack(ctx) if ctx else np.zeros((0, N_DENSE * (1 + len(NEIGHBOUR_OFFSETS))))
         if fit:
@@ -216,5 +286,4 @@ class Featurizer:
             self.scale = dense.std(axis=0)
             self.scale[self.scale == 0] = 1.0
         dense = (dense - self.mean) / self.scale
-        X = sp.hstack([*mats.values(), sp.csr_matrix(dense)], format="csr")
-        return Batch(X=X, own=own, text=text, bounds=bounds)
+        return Batch(families=families, dense=dense, own=own, bounds=bounds)

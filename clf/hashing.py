@@ -1,138 +1,282 @@
-"""Segment texts as one array of code points: hashed character n-grams and per-segment counts
-in a few numpy operations, with no per-segment Python loop.
+"""Segment texts → hashed n-gram counts and TF-IDF rows, compiled with numba.
 
-scikit-learn's HashingVectorizer builds every n-gram as a Python string; on a page of a few
-hundred segments that loop dominated classification time.
+All texts of a batch travel as one array of code points (NUL-separated), and one compiled
+loop per feature family turns them into CSR rows. Python-level work per segment was what
+made classification slow: scikit-learn's HashingVectorizer builds every n-gram as a string,
+and even a numpy formulation needed a global sort of all n-grams of the page.
+
+The hashes are fixed by the shipped model: an n-gram of code points c1..cn hashes to
+h = n·P^n + c1·P^(n-1) + … + cn (mod 2^64) and a word to c1·P^(m-1) + … + cm, both lower-cased;
+a hash lands in column (h·M mod 2^64) >> (64 − bits).
 """
 
 from __future__ import annotations
 
 import numpy as np
-import scipy.sparse as sp
+from numba import njit
 
-_MIX = np.uint64(0x9E3779B97F4A7C15)  # Fibonacci hashing multiplier
-_STEP = np.uint64(1_000_003)
-_PUNCT = np.array([ord(c) for c in ".,;:!?。，、；：！？"], dtype=np.uint64)
-_SEPARATORS = np.array([ord(c) for c in "|•·/»>›_"], dtype=np.uint64)
+STEP = np.uint64(1_000_003)
+MIX = np.uint64(0x9E3779B97F4A7C15)  # Fibonacci hashing multiplier
+PUNCT = np.array([ord(c) for c in ".,;:!?。，、；：！？"], dtype=np.uint32)
+SEPARATORS = np.array([ord(c) for c in "|•·/»>›_"], dtype=np.uint32)
+COUNT_NAMES = ("digit", "upper", "cjk", "punct", "separators", "words")
 
 
-class CodePoints:
-    """The texts joined by NUL separators (a NUL also opens the first text and closes the last)."""
+def code_points(texts: list[str]) -> np.ndarray:
+    """The texts joined by NUL separators (a NUL also opens the first and closes the last)."""
+    joined = "\0" + "\0".join(t.replace("\0", " ") for t in texts) + "\0"
+    return np.frombuffer(joined.encode("utf-32-le"), dtype=np.uint32)
 
-    def __init__(self, texts: list[str]) -> None:
-        self.n_rows = len(texts)
-        joined = "\0" + "\0".join(t.replace("\0", " ") for t in texts) + "\0"
-        self.codes = np.frombuffer(joined.encode("utf-32-le"), dtype=np.uint32).astype(np.uint64)
-        self.is_sep = self.codes == 0
-        self.row_of = np.cumsum(self.is_sep) - 1  # a separator opens the next text
-        upper_ascii = (self.codes >= 65) & (self.codes <= 90)
-        upper_latin1 = (self.codes >= 0xC0) & (self.codes <= 0xDE) & (self.codes != 0xD7)
-        self.upper = upper_ascii | upper_latin1
-        self.lower = np.where(self.upper, self.codes + np.uint64(32), self.codes)
 
-    def count(self, mask: np.ndarray) -> np.ndarray:
-        """Per text, how many of its characters satisfy `mask`."""
-        if self.n_rows == 0:
-            return np.zeros(0)
-        rows = self.row_of[mask & ~self.is_sep]
-        return np.bincount(rows[rows < self.n_rows], minlength=self.n_rows).astype(np.float64)
+@njit(cache=True, nogil=True, inline="always")
+def _lower(c: np.uint32) -> np.uint64:
+    if (65 <= c <= 90) or (0xC0 <= c <= 0xDE and c != 0xD7):
+        return np.uint64(c + 32)
+    return np.uint64(c)
 
-    def _masks(self) -> tuple[np.ndarray, np.ndarray]:
-        """(CJK characters, word characters) over all positions."""
-        c = self.codes
-        cjk = (
-            ((c >= 0x3040) & (c <= 0x30FF))
-            | ((c >= 0x3400) & (c <= 0x9FFF))
-            | ((c >= 0xAC00) & (c <= 0xD7AF))
-        )
-        word = (
-            ((c >= 48) & (c <= 57))
-            | ((self.lower >= 97) & (self.lower <= 122))
-            | ((c >= 0xC0) & ~cjk & (c < 0x2000))
-        )
-        return cjk, word
 
-    def counts(self) -> dict[str, np.ndarray]:
-        c = self.codes
-        cjk, word = self._masks()
-        starts = word.copy()
-        starts[1:] &= ~word[:-1]
-        return {
-            "digit": self.count((c >= 48) & (c <= 57)),
-            "upper": self.count(self.upper),
-            "cjk": self.count(cjk),
-            "punct": self.count(np.isin(c, _PUNCT)),
-            "separators": self.count(np.isin(c, _SEPARATORS)),
-            "words": self.count(starts) + self.count(cjk),
-        }
+@njit(cache=True, nogil=True, inline="always")
+def _is_cjk(c: np.uint32) -> bool:
+    return (0x3040 <= c <= 0x30FF) or (0x3400 <= c <= 0x9FFF) or (0xAC00 <= c <= 0xD7AF)
 
-    def words(self, n_features: int) -> sp.csr_matrix:
-        """Counts of hashed lower-cased words (runs of letters/digits outside CJK), one row per text.
 
-        Each word's hash is a polynomial over its characters, computed for all words at once
-        from prefix sums (the multiplier is odd, hence invertible modulo 2**64).
-        """
-        bits = int(n_features).bit_length() - 1
-        _, word = self._masks()
-        if self.n_rows == 0 or not word.any():
-            return sp.csr_matrix((self.n_rows, n_features), dtype=np.float64)
-        n = len(word)
-        step = int(_STEP)
-        inv = pow(step, -1, 2**64)
-        with np.errstate(over="ignore"):
-            pw = np.cumprod(np.full(n, step, dtype=np.uint64))  # P^(i+1)
-            ipw = np.cumprod(np.full(n, inv, dtype=np.uint64))  # P^-(i+1)
-            prefix = np.cumsum(np.where(word, self.lower * ipw, np.uint64(0)))
-            edge = np.diff(np.concatenate(([0], word.astype(np.int8), [0])))
-            starts, ends = np.flatnonzero(edge == 1), np.flatnonzero(edge == -1) - 1
-            before = np.where(starts > 0, prefix[np.maximum(starts - 1, 0)], np.uint64(0))
-            h = (prefix[ends] - before) * pw[ends]
-            cols = ((h * _MIX) >> np.uint64(64 - bits)).astype(np.int64)
-        rows = self.row_of[starts]
-        ok = rows < self.n_rows
-        return _csr_counts(rows[ok], cols[ok], self.n_rows, n_features)
+@njit(cache=True, nogil=True, inline="always")
+def _is_word(c: np.uint32) -> bool:
+    lc = _lower(c)
+    return (48 <= c <= 57) or (97 <= lc <= 122) or (c >= 0xC0 and c < 0x2000 and not _is_cjk(c))
 
-    def ngrams(self, n_features: int, ngram_range: tuple[int, int]) -> sp.csr_matrix:
-        """Counts of hashed lower-cased character n-grams, one row per text.
 
-        An n-gram may touch the separator at either end (word-boundary grams, like char_wb) but
-        never contains one inside, so it never spans two texts.
-        """
-        bits = int(n_features).bit_length() - 1
-        if 1 << bits != n_features:
-            raise ValueError("n_features must be a power of two")
-        if self.n_rows == 0:
-            return sp.csr_matrix((0, n_features), dtype=np.float64)
-        codes, is_sep = self.lower, self.is_sep
-        rows, cols = [], []
-        lo, hi = ngram_range
-        with np.errstate(over="ignore"):
-            for n in range(lo, hi + 1):
-                m = len(codes) - n + 1
-                if m <= 0:
+@njit(cache=True, nogil=True)
+def _separator_positions(codes: np.ndarray) -> np.ndarray:
+    return np.flatnonzero(codes == 0)
+
+
+@njit(cache=True, nogil=True)
+def _emit_counts(buf, n, out_cols, out_counts, pos):
+    """Append one row's distinct hashed columns and their counts at `pos` (first-seen order).
+
+    Counting goes through a small open-addressing table sized to the row: linear time,
+    where sorting each row cost more than all the hashing.
+    """
+    size = 16
+    while size < 2 * n:
+        size *= 2
+    mask = size - 1
+    keys = np.full(size, -1, dtype=np.int64)
+    where = np.empty(size, dtype=np.int64)
+    for k in range(n):
+        key = buf[k]
+        slot = (key * 0x9E3779B1) & mask
+        while keys[slot] != -1 and keys[slot] != key:
+            slot = (slot + 1) & mask
+        if keys[slot] == -1:
+            keys[slot] = key
+            where[slot] = pos
+            out_cols[pos] = key
+            out_counts[pos] = 1.0
+            pos += 1
+        else:
+            out_counts[where[slot]] += 1.0
+    return pos
+
+
+@njit(cache=True, nogil=True)
+def ngram_counts(codes: np.ndarray, bits: int, lo: int, hi: int):
+    """Per text, counts of hashed character n-grams (lo ≤ n ≤ hi), as CSR arrays.
+
+    An n-gram may touch the NUL at either end of its text (word-boundary grams, like char_wb)
+    but not both, and a 1-gram is never a NUL.
+    """
+    seps = _separator_positions(codes)
+    n_rows = len(seps) - 1
+    shift = np.uint64(64 - bits)
+    indptr = np.zeros(n_rows + 1, dtype=np.int64)
+    cap, widest = 0, 1
+    for r in range(n_rows):
+        row_cap = (hi - lo + 1) * (seps[r + 1] - seps[r] + 1)
+        cap += row_cap
+        widest = max(widest, row_cap)
+    cols = np.empty(cap, dtype=np.int64)
+    counts = np.empty(cap, dtype=np.float64)
+    buf = np.empty(widest, dtype=np.int64)
+    pos = 0
+    for r in range(n_rows):
+        s, e = seps[r], seps[r + 1]
+        m = 0
+        for n in range(lo, hi + 1):
+            for i in range(s, e - max(n, 2) + 2):  # starts before the closing NUL
+                if n == 1 and i == s:
                     continue
-                h = np.full(m, np.uint64(n), dtype=np.uint64)
-                inside = np.zeros(m, dtype=bool)
+                if n > 1 and i == s and i + n - 1 == e:
+                    continue
+                h = np.uint64(n)
                 for k in range(n):
-                    h = h * _STEP + codes[k : k + m]
-                    if 0 < k < n - 1:
-                        inside |= is_sep[k : k + m]
-                ok = ~inside
-                ok &= ~is_sep[:m] if n == 1 else ~(is_sep[:m] & is_sep[n - 1 : n - 1 + m])
-                start_row = self.row_of[:m]
-                ok &= start_row < self.n_rows
-                rows.append(start_row[ok])
-                cols.append(((h[ok] * _MIX) >> np.uint64(64 - bits)).astype(np.int64))
-        return _csr_counts(np.concatenate(rows), np.concatenate(cols), self.n_rows, n_features)
+                    h = h * STEP + _lower(codes[i + k])
+                buf[m] = np.int64((h * MIX) >> shift)
+                m += 1
+        pos = _emit_counts(buf, m, cols, counts, pos)
+        indptr[r + 1] = pos
+    return indptr, cols[:pos].copy(), counts[:pos].copy()  # free the spare capacity
 
 
-def _csr_counts(r: np.ndarray, c: np.ndarray, n_rows: int, n_features: int) -> sp.csr_matrix:
-    """(row, col) occurrences → CSR of counts, via one sort of combined keys (cheaper than
-    scipy's coo → csr with duplicate summing)."""
-    key = r * n_features + c
-    uniq, counts = np.unique(key, return_counts=True)
-    indptr = np.searchsorted(uniq // n_features, np.arange(n_rows + 1))
-    return sp.csr_matrix(
-        (counts.astype(np.float64), (uniq % n_features).astype(np.int32), indptr),
-        shape=(n_rows, n_features),
-    )
+@njit(cache=True, nogil=True)
+def word_counts(codes: np.ndarray, bits: int):
+    """Per text, counts of hashed lower-cased words (runs of letters/digits outside CJK)."""
+    seps = _separator_positions(codes)
+    n_rows = len(seps) - 1
+    shift = np.uint64(64 - bits)
+    indptr = np.zeros(n_rows + 1, dtype=np.int64)
+    cols = np.empty(len(codes), dtype=np.int64)
+    counts = np.empty(len(codes), dtype=np.float64)
+    buf = np.empty(len(codes), dtype=np.int64)
+    pos = 0
+    for r in range(n_rows):
+        m = 0
+        h = np.uint64(0)
+        inside = False
+        for i in range(seps[r] + 1, seps[r + 1] + 1):
+            c = codes[i]
+            if i < seps[r + 1] and _is_word(c):
+                h = h * STEP + _lower(c)
+                inside = True
+            elif inside:
+                buf[m] = np.int64((h * MIX) >> shift)
+                m += 1
+                h = np.uint64(0)
+                inside = False
+        pos = _emit_counts(buf, m, cols, counts, pos)
+        indptr[r + 1] = pos
+    return indptr, cols[:pos].copy(), counts[:pos].copy()  # free the spare capacity
+
+
+@njit(cache=True, nogil=True)
+def char_counts(codes: np.ndarray, punct: np.ndarray, separators: np.ndarray) -> np.ndarray:
+    """Per text: digits, upper-case letters, CJK characters, punctuation, separators, words
+    (word starts plus CJK characters), in `COUNT_NAMES` order."""
+    seps = _separator_positions(codes)
+    n_rows = len(seps) - 1
+    out = np.zeros((n_rows, 6), dtype=np.float64)
+    for r in range(n_rows):
+        prev_word = False
+        for i in range(seps[r] + 1, seps[r + 1]):
+            c = codes[i]
+            cjk = _is_cjk(c)
+            word = _is_word(c)
+            if 48 <= c <= 57:
+                out[r, 0] += 1
+            if (65 <= c <= 90) or (0xC0 <= c <= 0xDE and c != 0xD7):
+                out[r, 1] += 1
+            if cjk:
+                out[r, 2] += 1
+                out[r, 5] += 1
+            for p in punct:
+                if c == p:
+                    out[r, 3] += 1
+            for p in separators:
+                if c == p:
+                    out[r, 4] += 1
+            if word and not prev_word:
+                out[r, 5] += 1
+            prev_word = word
+    return out
+
+
+@njit(cache=True, nogil=True)
+def gather_counts(doc_ptr, doc_cols, row_doc):
+    """Rows that each copy the column list of a document (structure tokens), as counts."""
+    n_rows = len(row_doc)
+    indptr = np.zeros(n_rows + 1, dtype=np.int64)
+    cap = 0
+    for r in range(n_rows):
+        cap += doc_ptr[row_doc[r] + 1] - doc_ptr[row_doc[r]]
+    cols = np.empty(cap, dtype=np.int64)
+    counts = np.empty(cap, dtype=np.float64)
+    pos = 0
+    for r in range(n_rows):
+        d = row_doc[r]
+        buf = doc_cols[doc_ptr[d] : doc_ptr[d + 1]]
+        pos = _emit_counts(buf, len(buf), cols, counts, pos)
+        indptr[r + 1] = pos
+    return indptr, cols[:pos].copy(), counts[:pos].copy()  # free the spare capacity
+
+
+@njit(cache=True, nogil=True)
+def tfidf(indptr: np.ndarray, cols: np.ndarray, counts: np.ndarray, idf: np.ndarray) -> np.ndarray:
+    """Sublinear TF × IDF with each row L2-normalised (scikit-learn's TfidfTransformer with
+    sublinear_tf=True, applied with no Python per row)."""
+    out = np.empty(len(counts), dtype=np.float64)
+    for r in range(len(indptr) - 1):
+        total = 0.0
+        for k in range(indptr[r], indptr[r + 1]):
+            v = (np.log(counts[k]) + 1.0) * idf[cols[k]]
+            out[k] = v
+            total += v * v
+        norm = np.sqrt(total) if total > 0 else 1.0
+        for k in range(indptr[r], indptr[r + 1]):
+            out[k] /= norm
+    return out
+
+
+def document_frequency_idf(cols: np.ndarray, n_rows: int, n_features: int) -> np.ndarray:
+    """Smoothed IDF, ln((1 + n) / (1 + df)) + 1, as scikit-learn's TfidfTransformer fits it."""
+    df = np.bincount(cols, minlength=n_features)
+    return np.log((1.0 + n_rows) / (1.0 + df)) + 1.0
+
+
+@njit(cache=True, nogil=True)
+def csr_dot(indptr, cols, values, weights, out):
+    """out[r] += Σ values · weights[col] over row r (weights: n_features × k)."""
+    for r in range(len(indptr) - 1):
+        for k in range(indptr[r], indptr[r + 1]):
+            for j in range(weights.shape[1]):
+                out[r, j] += values[k] * weights[cols[k], j]
+
+
+@njit(cache=True, nogil=True)
+def similarity_to_first(indptr, cols, values, n_features) -> np.ndarray:
+    """Cosine of each (L2-normalised) row to row 0."""
+    n = len(indptr) - 1
+    out = np.zeros(n, dtype=np.float64)
+    if n == 0:
+        return out
+    first = np.zeros(n_features, dtype=np.float64)
+    for k in range(indptr[0], indptr[1]):
+        first[cols[k]] = values[k]
+    for r in range(n):
+        total = 0.0
+        for k in range(indptr[r], indptr[r + 1]):
+            total += values[k] * first[cols[k]]
+        out[r] = total
+    return out
+
+
+@njit(cache=True, nogil=True)
+def similarity_to_centroid(indptr, cols, values, weights, n_features) -> np.ndarray:
+    """Cosine of each row to the weight-averaged centroid of the other rows."""
+    n = len(indptr) - 1
+    centroid = np.zeros(n_features, dtype=np.float64)
+    for r in range(n):
+        for k in range(indptr[r], indptr[r + 1]):
+            centroid[cols[k]] += weights[r] * values[k]
+    norm = 0.0
+    for r in range(n):
+        for k in range(indptr[r], indptr[r + 1]):
+            c = cols[k]
+            if centroid[c] > 0.0:
+                norm += centroid[c] * centroid[c]
+                centroid[c] = -centroid[c] - 1.0  # mark as counted (values are ≥ 0)
+    for r in range(n):
+        for k in range(indptr[r], indptr[r + 1]):
+            c = cols[k]
+            if centroid[c] < 0.0:
+                centroid[c] = -centroid[c] - 1.0
+    out = np.zeros(n, dtype=np.float64)
+    if norm == 0.0:
+        return out
+    norm = np.sqrt(norm)
+    for r in range(n):
+        total = 0.0
+        for k in range(indptr[r], indptr[r + 1]):
+            total += values[k] * centroid[cols[k]]
+        out[r] = min(max((total - weights[r]) / norm, 0.0), 1.0)
+    return out

@@ -18,7 +18,16 @@ from sklearn.model_selection import GroupKFold
 from sklearn.pipeline import Pipeline, make_pipeline
 from sklearn.preprocessing import StandardScaler
 
-from clf.features import N_DENSE, Batch, Featurizer, with_neighbours
+from clf.features import (
+    CHAR_FEATURES,
+    N_DENSE,
+    Batch,
+    Featurizer,
+    Rows,
+    split_weights,
+    with_neighbours,
+)
+from clf.hashing import similarity_to_centroid
 from clf.segment import Segment
 
 LABELS = ("article", "clutter", "noise")
@@ -31,9 +40,9 @@ def _stage1() -> SGDClassifier:
     )
 
 
-def ovr_proba(clf: SGDClassifier, X: sp.csr_matrix) -> np.ndarray:
-    """SGDClassifier(log_loss).predict_proba without its per-call input validation."""
-    prob = expit(X @ clf.coef_.T + clf.intercept_)
+def ovr_proba(weights: dict[str, np.ndarray], intercept: np.ndarray, batch: Batch) -> np.ndarray:
+    """SGDClassifier(log_loss).predict_proba, straight from the feature rows."""
+    prob = expit(batch.linear(weights, intercept))
     total = prob.sum(axis=1, keepdims=True)
     return np.divide(prob, total, out=np.full_like(prob, 1 / 3), where=total > 0)
 
@@ -46,24 +55,18 @@ def pipeline_proba(pipe: Pipeline, ctx: np.ndarray) -> np.ndarray:
     return softmax(z, axis=1)
 
 
-def main_text_similarity(probs: np.ndarray, text: sp.csr_matrix) -> np.ndarray:
+def main_text_similarity(probs: np.ndarray, text: Rows) -> np.ndarray:
     """Cosine of each segment to the article-probability-weighted centroid of the others.
 
     Teasers for other stories look like article text but are about something else.
     """
-    w = probs[:, 0]
-    centroid = np.asarray(text.T @ w).ravel()
-    norm = np.linalg.norm(centroid)
-    if norm == 0:
-        return np.zeros(len(w))
-    dots = np.asarray(text @ centroid).ravel()
-    return np.clip((dots - w) / norm, 0.0, 1.0)  # remove the segment's own contribution
+    return similarity_to_centroid(*text, np.ascontiguousarray(probs[:, 0]), CHAR_FEATURES)
 
 
 N_CONTEXT = 3 + 3 * len(WINDOW) + 3 + 3 + 2 + 2 + 3 + 1 + N_DENSE
 
 
-def context_features(probs: np.ndarray, own: np.ndarray, text: sp.csr_matrix) -> np.ndarray:
+def context_features(probs: np.ndarray, own: np.ndarray, text: Rows) -> np.ndarray:
     """Stage-2 inputs for one page from its stage-1 probabilities (rows in segment order)."""
     n = len(probs)
     if n == 0:
@@ -104,20 +107,31 @@ class SegmentModel:
         self.stage1 = _stage1()
         self.stage2 = make_pipeline(StandardScaler(), LogisticRegression(C=1.0, max_iter=1000))
 
+    @property
+    def stage1_weights(self) -> dict[str, np.ndarray]:
+        """Stage-1 weights laid out per feature family; made once, never pickled."""
+        weights = self.__dict__.get("_stage1_weights")
+        if weights is None:
+            weights = self.__dict__["_stage1_weights"] = split_weights(self.stage1.coef_)
+        return weights
+
+    def __getstate__(self) -> dict:
+        return {k: v for k, v in self.__dict__.items() if k != "_stage1_weights"}
+
     # ------------------------------------------------------------------ inference
     def predict_proba(self, pages: list[list[Segment]]) -> list[np.ndarray]:
         """Per page, an (n_segments × 3) array of probabilities in `LABELS` order."""
         if not any(pages):
             return [np.zeros((0, 3)) for _ in pages]
         batch = self.featurizer.featurize(pages)
-        p1 = ovr_proba(self.stage1, batch.X)
+        p1 = ovr_proba(self.stage1_weights, self.stage1.intercept_, batch)
         return [self._stage2(p1, batch, i) for i in range(len(pages))]
 
     def _stage2(self, p1: np.ndarray, batch: Batch, i: int) -> np.ndarray:
         rows = batch.page(i)
         if rows.start == rows.stop:
             return np.zeros((0, 3))
-        ctx = context_features(p1[rows], batch.own[i], batch.text[rows])
+        ctx = context_features(p1[rows], batch.own[i], batch.text(rows))
         return pipeline_proba(self.stage2, ctx)
 
     # ------------------------------------------------------------------ training
@@ -155,11 +169,12 @@ class SegmentModel:
                 oof[te] = _fit_stage1(X[tr], y[tr]).predict_proba(X[te])
         log(f"stage 1, all: {known.sum():,} training segments")
         self.stage1 = _fit_stage1(X[known], y[known])
+        self.__dict__.pop("_stage1_weights", None)
         if n_folds < 2:
             oof = self.stage1.predict_proba(X)
         ctx = np.vstack(
             [
-                context_features(oof[batch.page(i)], batch.own[i], batch.text[batch.page(i)])
+                context_features(oof[batch.page(i)], batch.own[i], batch.text(batch.page(i)))
                 for i in range(len(pages))
             ]
         )

@@ -1,4 +1,5 @@
-"""Where clf's time goes, per page, on one core (CPU time, BLAS limited to one thread).
+"""Where clf's time goes, per page, on one core (CPU time, BLAS limited to one thread):
+the stages of `Classifier.classify`, timed one by one.
 
 python -m training.profile_speed --data ../shared/data --pages 300
 """
@@ -14,8 +15,10 @@ from pathlib import Path
 from threadpoolctl import threadpool_limits
 
 import clf
+from clf.clean import clean_article
 from clf.decode import decode
-from clf.model import context_features, ovr_proba, pipeline_proba
+from clf.model import LABELS, context_features, ovr_proba, pipeline_proba
+from clf.quality import assess
 from clf.segment import segment
 from training.data import DEFAULT_DATA, pages
 
@@ -40,22 +43,27 @@ def main(argv: list[str] | None = None) -> None:
         yield
         spent[name] += time.process_time() - t
 
+    model.predict_proba([segment(html[0].decode())[1]])  # compile / load the kernels
     with threadpool_limits(limits=1):
         for raw in html:
             with stage("decode"):
                 text = decode(raw)
-            with stage("segment (lxml parse + walk)"):
+            with stage("segment (lexbor parse + walk)"):
                 _, segs = segment(text)
             if not segs:
                 continue
             with stage("features (hashing, tf-idf, shallow)"):
                 batch = model.featurizer.featurize([segs])
             with stage("stage 1 (linear)"):
-                p1 = ovr_proba(model.stage1, batch.X)
+                p1 = ovr_proba(model.stage1_weights, model.stage1.intercept_, batch)
             with stage("context features"):
-                ctx = context_features(p1, batch.own[0], batch.text)
+                ctx = context_features(p1, batch.own[0], batch.text(batch.page(0)))
             with stage("stage 2 (linear)"):
-                pipeline_proba(model.stage2, ctx)
+                probs = pipeline_proba(model.stage2, ctx)
+            with stage("labels, clean article, quality"):
+                for s, k in zip(segs, probs.argmax(axis=1)):
+                    s.label = LABELS[k]
+                assess(segs, clean_article(segs))
     total = sum(spent.values())
     print(
         f"{len(html)} pages of {args.dataset}: {1000 * total / len(html):.1f} ms/page, "

@@ -1,0 +1,131 @@
+"""The compiled feature kernels against plain Python / scikit-learn references."""
+
+from __future__ import annotations
+
+import random
+
+import numpy as np
+import scipy.sparse as sp
+from sklearn.feature_extraction.text import HashingVectorizer, TfidfTransformer
+
+from clf.features import STRUCT_FEATURES, Featurizer, _struct_column, split_weights
+from clf.hashing import (
+    MIX,
+    STEP,
+    code_points,
+    document_frequency_idf,
+    ngram_counts,
+    similarity_to_centroid,
+    similarity_to_first,
+    tfidf,
+    word_counts,
+)
+from clf.segment import Segment
+
+ALPHABET = "abcXYZ Ä é 中文字 .,!…|0123"
+
+
+def _texts(n: int, seed: int = 0) -> list[str]:
+    rng = random.Random(seed)
+    return ["".join(rng.choice(ALPHABET) for _ in range(rng.randint(0, 30))) for _ in range(n)]
+
+
+def _col(h: int, bits: int) -> int:
+    return ((h * int(MIX)) % 2**64) >> (64 - bits)
+
+
+def _lower(c: str) -> int:
+    o = ord(c)
+    return o + 32 if 65 <= o <= 90 or (0xC0 <= o <= 0xDE and o != 0xD7) else o
+
+
+def _reference_ngrams(text: str, bits: int, lo: int, hi: int) -> dict[int, int]:
+    """Character n-grams of "\\0" + text + "\\0" that do not span both NULs (nor are one)."""
+    padded = [0] + [_lower(c) for c in text] + [0]
+    out: dict[int, int] = {}
+    for n in range(lo, hi + 1):
+        for i in range(len(padded) - n + 1):
+            gram = padded[i : i + n]
+            if (n == 1 and gram[0] == 0) or (n > 1 and gram[0] == 0 and gram[-1] == 0):
+                continue
+            h = n
+            for c in gram:
+                h = (h * int(STEP) + c) % 2**64
+            col = _col(h, bits)
+            out[col] = out.get(col, 0) + 1
+    return out
+
+
+def _as_dicts(indptr, cols, counts) -> list[dict[int, int]]:
+    return [
+        {int(c): int(v) for c, v in zip(cols[a:b], counts[a:b])}
+        for a, b in zip(indptr[:-1], indptr[1:])
+    ]
+
+
+def test_ngram_counts_match_a_plain_python_reference():
+    texts = _texts(60)
+    got = _as_dicts(*ngram_counts(code_points(texts), 12, 1, 4))
+    assert got == [_reference_ngrams(t, 12, 1, 4) for t in texts]
+
+
+def test_word_counts_hash_each_lowercased_word():
+    got = _as_dicts(*word_counts(code_points(["Über die Brücke, die", "", "中文 abc"]), 16))
+    expected = []
+    for words in (["über", "die", "brücke", "die"], [], ["abc"]):
+        row: dict[int, int] = {}
+        for w in words:
+            h = 0
+            for c in w:
+                h = (h * int(STEP) + ord(c)) % 2**64
+            row[_col(h, 16)] = row.get(_col(h, 16), 0) + 1
+        expected.append(row)
+    assert got == expected
+
+
+def test_tfidf_matches_scikit_learn():
+    indptr, cols, counts = ngram_counts(code_points(_texts(40, seed=1)), 10, 1, 3)
+    X = sp.csr_matrix((counts, cols, indptr), shape=(40, 2**10))
+    idf = document_frequency_idf(cols, 40, 2**10)
+    ref = TfidfTransformer(sublinear_tf=True).fit(X)
+    np.testing.assert_allclose(idf, ref.idf_)
+    ours = sp.csr_matrix((tfidf(indptr, cols, counts, idf), cols, indptr), shape=X.shape)
+    np.testing.assert_allclose(ours.toarray(), ref.transform(X).toarray(), atol=1e-12)
+
+
+def test_struct_columns_match_hashing_vectorizer():
+    hv = HashingVectorizer(
+        n_features=STRUCT_FEATURES, alternate_sign=False, norm=None, lowercase=False,
+        token_pattern=r"\S+",
+    )  # fmt: skip
+    tokens = ["tag_p", "path_div_div_p", "cls_article-body", "near_ü中", "in_li"]
+    expected = sorted(hv.transform([" ".join(tokens)]).indices.tolist())
+    assert sorted(_struct_column(t) for t in tokens) == expected
+
+
+def test_similarities_match_dense_cosines():
+    indptr, cols, counts = ngram_counts(code_points(_texts(12, seed=2)), 10, 1, 3)
+    values = tfidf(indptr, cols, counts, np.ones(2**10))
+    dense = sp.csr_matrix((values, cols, indptr), shape=(12, 2**10)).toarray()
+    np.testing.assert_allclose(similarity_to_first(indptr, cols, values, 2**10), dense @ dense[0])
+    w = np.linspace(0.1, 1.0, 12)
+    centroid = w @ dense
+    expected = np.clip((dense @ centroid - w) / np.linalg.norm(centroid), 0, 1)
+    got = similarity_to_centroid(indptr, cols, values, w, 2**10)
+    np.testing.assert_allclose(got, expected, atol=1e-12)
+
+
+def test_batch_linear_equals_the_sparse_product():
+    pages = [
+        [Segment(index=i, text=t, tag="p", path=("div", "p"), tokens=("story",)) for i, t in
+         enumerate(_texts(9, seed=s))]
+        for s in range(3)
+    ]  # fmt: skip
+    f = Featurizer()
+    batch = f.featurize(pages, fit=True)
+    X = batch.X
+    coef = np.random.default_rng(0).normal(size=(3, X.shape[1]))
+    intercept = np.array([0.1, -0.2, 0.3])
+    np.testing.assert_allclose(
+        batch.linear(split_weights(coef), intercept), X @ coef.T + intercept, atol=1e-9
+    )
