@@ -68,11 +68,12 @@ class Classifier:
         if segs:
             with _one_blas_thread():
                 probs = self.model.predict_proba([segs])[0]
-            best = probs.argmax(axis=1)
-            for s, k, row in zip(segs, best, probs):
+            # Whole-array conversions: numpy scalars one at a time cost more than the model.
+            best, scores = probs.argmax(axis=1).tolist(), probs.max(axis=1).tolist()
+            for s, k, score, row in zip(segs, best, scores, probs.round(4).tolist()):
                 s.label = LABELS[k]
-                s.score = float(row[k])
-                s.probs = {lab: round(float(p), 4) for lab, p in zip(LABELS, row)}
+                s.score = score
+                s.probs = dict(zip(LABELS, row))
         full = clean_article(segs)
         cleaned = full if dedupe and remove_glosses else clean_article(segs, dedupe, remove_glosses)
         return Page(

@@ -35,6 +35,8 @@ def _is_pinyin(word: str) -> bool:
 
 def find_glosses(text: str) -> list[tuple[int, int]]:
     """Spans of injected pinyin glosses such as "数据(shùjù)" → the "(shùjù)" part."""
+    if "(" not in text and "（" not in text:
+        return []
     spans = []
     for m in _GLOSS.finditer(text):
         words = _ONE.findall(m.group(1))
@@ -78,7 +80,7 @@ def clean_article(
 ) -> Cleaned:
     """The article text from article segments, first copy of each part kept, order preserved."""
     seen: set[str] = set()
-    earlier: list[str] = []
+    earlier: dict[str, list[str]] = {}  # kept parts of 8+ characters, by their first 8
     lines, dups, trimmed = [], [], []
     glosses = 0
     for s in segments:
@@ -88,16 +90,17 @@ def clean_article(
         glosses += len(spans)
         text = strip_glosses(s.text, spans) if remove_glosses else s.text
         if dedupe:
-            for prev in earlier:
-                if len(prev) >= 8 and text.startswith(prev) and len(text) > len(prev):
+            for prev in earlier.get(text[:8], ()):
+                if text.startswith(prev) and len(text) > len(prev):
                     text = text[len(prev) :].lstrip(" ,.;:!?，。；：！？-–—|")
                     trimmed.append(s.index)
                     break
             grams = shingles(text)
-            if grams and sum(g in seen for g in grams) >= DUPLICATE_SHARE * len(grams):
+            if grams and len(grams & seen) >= DUPLICATE_SHARE * len(grams):
                 dups.append(s.index)
                 continue
             seen |= grams
-            earlier.append(text)
+            if len(text) >= 8:
+                earlier.setdefault(text[:8], []).append(text)
         lines.append(text)
     return Cleaned(text="\n".join(lines), duplicates=dups, trimmed=trimmed, glosses=glosses)

@@ -59,8 +59,10 @@ def _repeated_ngram_share(text: str, n: int = 5) -> float:
     toks = [t.lower() for t in TOKENS.findall(text)]
     if len(toks) < 4 * n:
         return 0.0
-    grams = [tuple(toks[i : i + n]) for i in range(len(toks) - n + 1)]
+    grams = list(zip(*(toks[i:] for i in range(n))))
     counts = Counter(grams)
+    if len(counts) == len(grams):  # no n-gram twice: the usual case, decided in C
+        return 0.0
     covered = [False] * len(toks)
     for i, g in enumerate(grams):
         if counts[g] > 1:

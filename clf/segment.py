@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Literal
 
-from lxml import etree, html
+from selectolax.lexbor import LexborHTMLParser, LexborNode
 
 Kind = Literal["auto", "html", "text"]
 
@@ -63,124 +64,156 @@ def segment_text(text: str) -> list[Segment]:
     return out
 
 
-def _class_tokens(el: etree._Element) -> tuple[str, ...]:
-    attrs = (el.get("class") or "") + " " + (el.get("id") or "")
-    if not attrs.strip():
-        return ()
-    return tuple(t for t in _TOKEN_SPLIT.split(attrs.lower()) if 1 < len(t) < 30)
+def _class_tokens(attrs: dict[str, str | None]) -> tuple[str, ...]:
+    joined = (attrs.get("class") or "") + " " + (attrs.get("id") or "")
+    return _tokens_of(joined) if len(joined) > 1 else ()
 
 
-def _is_hidden(el: etree._Element) -> bool:
-    if el.get("hidden") is not None or el.get("aria-hidden") == "true":
+@lru_cache(maxsize=1 << 14)
+def _tokens_of(joined: str) -> tuple[str, ...]:
+    """Class/id tokens; the same class strings recur on every page of a site."""
+    return tuple(t for t in _TOKEN_SPLIT.split(joined.lower()) if 1 < len(t) < 30)
+
+
+def _is_hidden(attrs: dict[str, str | None]) -> bool:
+    if "hidden" in attrs or attrs.get("aria-hidden") == "true":
         return True
-    style = el.get("style")
+    style = attrs.get("style")
     return bool(style and _HIDDEN_STYLE.search(style))
 
 
-class _Builder:
-    """Accumulates inline text into blocks while the tree walk keeps an ancestor stack."""
-
-    def __init__(self) -> None:
-        self.segments: list[Segment] = []
-        self.pieces: list[str] = []
-        self.link_chars = 0
-        self.tags: list[str] = []
-        self.tokens: list[tuple[str, ...]] = []  # cumulative, nearest first
-        self.links = 0
-
-    def add(self, text: str | None) -> None:
-        if text:
-            self.pieces.append(text)
-            if self.links:
-                self.link_chars += len(text.strip())
-
-    def push(self, tag: str, el: etree._Element) -> None:
-        own = _class_tokens(el)
-        parent = self.tokens[-1] if self.tokens else ()
-        self.tokens.append((own + parent)[:MAX_TOKENS] if own else parent)
-        self.tags.append(tag)
-        if tag == "a":
-            self.links += 1
-
-    def pop(self) -> None:
-        if self.tags.pop() == "a":
-            self.links -= 1
-        self.tokens.pop()
-
-    def flush(self) -> None:
-        if not self.pieces:
-            return
-        text = _WS.sub(" ", "".join(self.pieces)).strip()
-        link_chars = self.link_chars
-        self.pieces, self.link_chars = [], 0
-        if not text:
-            return
-        block = next((t for t in reversed(self.tags) if t in BLOCK_TAGS), "body")
-        self.segments.append(
-            Segment(
-                index=len(self.segments),
-                text=text,
-                tag=block,
-                path=tuple(self.tags[-4:]),
-                tokens=self.tokens[-1] if self.tokens else (),
-                link_chars=min(link_chars, len(text)),
-                depth=len(self.tags),
-            )
-        )
-
-
-def parse_html(text: str) -> etree._Element | None:
-    """Parse leniently; never fetch anything and never expand entities from a DTD."""
+def parse_html(text: str) -> LexborHTMLParser | None:
+    """Parse as a browser would (lexbor, HTML5): DTDs and entities are never fetched or expanded."""
     text = _XML_DECL.sub("", text.replace("\x00", ""), count=1)
     if not text.strip():
         return None
-    parser = html.HTMLParser(
-        remove_comments=True, remove_pis=True, no_network=True, recover=True, huge_tree=True
-    )
-    try:
-        return html.document_fromstring(text, parser=parser)
-    except (etree.ParserError, ValueError):
-        return None
+    return LexborHTMLParser(text)
+
+
+class _Context:
+    """What a text node inherits from its ancestors; one per element, made from its parent's."""
+
+    __slots__ = ("tags", "tokens", "depth", "link", "block", "skip")
+
+    def __init__(self, tags=(), tokens=(), depth=0, link=False, block=None, skip=False) -> None:
+        self.tags: tuple[str, ...] = tags  # last 4 tags, outermost first
+        self.tokens: tuple[str, ...] = tokens  # class/id tokens, nearest first
+        self.depth: int = depth
+        self.link: bool = link  # inside an <a>
+        self.block: _Context | None = block  # nearest block element's context (None: body)
+        self.skip: bool = skip
+
+    def child(self, tag: str, attrs: dict[str, str | None]) -> _Context:
+        if self.skip or tag in SKIP_TAGS or (attrs and _is_hidden(attrs)):
+            return _SKIP
+        own = _class_tokens(attrs) if attrs else ()
+        if not own and tag not in BLOCK_TAGS and (self.link or tag != "a"):
+            return self  # a plain inline element (b, em, span) changes nothing below it
+        ctx = _Context(
+            (self.tags + (tag,))[-4:],
+            (own + self.tokens)[:MAX_TOKENS] if own else self.tokens,
+            self.depth + 1,
+            self.link or tag == "a",
+            self.block,
+        )
+        if tag in BLOCK_TAGS:
+            ctx.block = ctx
+        return ctx
+
+
+_SKIP = _Context(skip=True)
+_TOP = _Context()
+
+
+def _context_of(node: LexborNode | None, contexts: dict[int, _Context]) -> _Context:
+    """An element's context, made (and kept) for it and any ancestors not seen before.
+
+    Only ancestors of visible text are ever looked at, so most elements cost nothing.
+    """
+    chain = []
+    ctx = _TOP
+    while node is not None and node.tag != "-document":
+        found = contexts.get(node.mem_id)
+        if found is not None:
+            ctx = found
+            break
+        chain.append(node)
+        node = node.parent
+    for el in reversed(chain):
+        ctx = ctx.child(el.tag, el.attributes)
+        contexts[el.mem_id] = ctx
+    return ctx
+
+
+class _Runs:
+    """Collects text nodes into segments; a run ends at a block boundary."""
+
+    def __init__(self) -> None:
+        self.segments: list[Segment] = []
+        self.texts: list[str] = []
+        self.link_chars = 0
+        self.block: _Context | None = None
+
+    def flush(self, block: _Context | None) -> None:
+        """End the current run; the next one belongs to `block`."""
+        if self.texts:
+            text = _WS.sub(" ", "".join(self.texts)).strip()
+            if text:
+                b = self.block
+                self.segments.append(
+                    Segment(
+                        index=len(self.segments),
+                        text=text,
+                        tag=b.tags[-1] if b and b.tags else "body",
+                        path=b.tags if b else (),
+                        tokens=b.tokens if b else (),
+                        link_chars=min(self.link_chars, len(text)),
+                        depth=b.depth if b else 0,
+                    )
+                )
+            self.texts, self.link_chars = [], 0
+        self.block = block
 
 
 def segment_html(text: str) -> list[Segment]:
-    """One segment per visible text block; the page <title> comes first as a headline copy."""
-    root = parse_html(text)
-    if root is None:
+    """One segment per visible run of text between block boundaries, in document order; the
+    page <title> comes first as a headline copy.
+
+    A run ends where a block element starts or where the next text node sits in another
+    block, so one pre-order pass finds the blocks that a walk with start and end events
+    would, and only the ancestors of visible text need Python work.
+    """
+    tree = parse_html(text)
+    if tree is None or tree.root is None:
         return []
-    b = _Builder()
-    title = root.find(".//title")
-    if title is not None and title.text:
-        b.tags.append("title")
-        b.add(title.text)
-        b.flush()
-        b.tags.pop()
-    skipping = 0
-    for event, el in etree.iterwalk(root, events=("start", "end")):
-        tag = el.tag if isinstance(el.tag, str) else ""
-        if event == "start":
-            if skipping:
-                skipping += 1
+    runs = _Runs()
+    title = tree.css_first("title")
+    if title is not None:
+        runs.flush(_Context(("title",), depth=1))
+        runs.texts.append(title.text(deep=False))
+        runs.flush(None)
+    contexts: dict[int, _Context] = {}
+    boundary = False  # a block element started since the last text
+    for node in tree.root.traverse(include_text=True):
+        tag = node.tag
+        if tag == "-text":
+            piece = node.text_content
+            if piece.isspace():  # between tags: separates words at most
+                runs.texts.append(piece)
                 continue
-            if tag in SKIP_TAGS or _is_hidden(el):
-                skipping = 1
+            ctx = _context_of(node.parent, contexts)
+            if ctx.skip:
                 continue
-            if tag in BLOCK_TAGS:
-                b.flush()
-            b.push(tag, el)
-            b.add(el.text)
-        else:
-            if skipping:
-                skipping -= 1
-                if skipping == 0:
-                    b.add(el.tail)
-                continue
-            if tag in BLOCK_TAGS:
-                b.flush()
-            b.pop()
-            b.add(el.tail)
-    b.flush()
-    return b.segments
+            if boundary or ctx.block is not runs.block:
+                runs.flush(ctx.block)
+                boundary = False
+            runs.texts.append(piece)
+            if ctx.link:
+                runs.link_chars += len(piece.strip())
+        elif tag in BLOCK_TAGS:
+            boundary = True
+    runs.flush(None)
+    return runs.segments
 
 
 def segment(text: str, kind: Kind = "auto") -> tuple[Literal["html", "text"], list[Segment]]:

@@ -35,9 +35,12 @@ def pytest_terminal_summary(terminalreporter):
     if mod is None or not mod.STATS["cases"]:
         return
     s = mod.STATS
-    failed = len(terminalreporter.stats.get("failed", []))
+    failed = sum(
+        "test_hostile" in r.nodeid and "fuzz" in r.nodeid
+        for r in terminalreporter.stats.get("failed", [])
+    )
     terminalreporter.write_line(
-        f"fuzz: {s['cases']} cases, {failed} failing tests (crashes), "
+        f"fuzz: {s['cases']} cases, {failed} failing fuzz tests (crashes), "
         f"{s['errors']} refused with PageError, slowest {s['slowest_s'] * 1000:.0f} ms "
         f"({s['slowest_input']})"
     )

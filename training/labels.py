@@ -10,11 +10,11 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
-from lxml import etree
+from lxml import etree, html
 
 from clf.clean import norm, shingles
 from clf.features import BYLINE_CUE
-from clf.segment import Segment, parse_html
+from clf.segment import Segment
 
 ARTICLE, CLUTTER, NOISE = "article", "clutter", "noise"
 K = 6  # shingle length in normalised characters
@@ -112,9 +112,20 @@ def furniture_or_feed(seg: Segment) -> str:
 
 
 # ---------------------------------------------------------------- per-dataset gold → labels
+def _parse(annotated_html: str) -> etree._Element | None:
+    """The assessors' copy parsed with lxml (training only): its spans carry the classes."""
+    if not annotated_html.strip():
+        return None
+    parser = html.HTMLParser(remove_comments=True, no_network=True, recover=True, huge_tree=True)
+    try:
+        return html.document_fromstring(annotated_html.replace("\x00", ""), parser=parser)
+    except (etree.ParserError, ValueError):
+        return None
+
+
 def _l3s_gold(annotated_html: str) -> dict[str, Gold]:
     """Text of each L3S class, taken from the assessors' annotated copy of the page."""
-    root = parse_html(annotated_html)
+    root = _parse(annotated_html)
     buckets: dict[str, list[str]] = {"article": [], "related": [], "comments": []}
     if root is None:
         return {k: Gold([]) for k in buckets}
