@@ -21,7 +21,8 @@ _MAGIC = (
     (b"BZh", "bzip2 data"),
     (b"\xfd7zXZ", "xz data"),
 )
-# C0 controls except tab/newline/CR, DEL, and lone surrogates: lxml refuses them in str input.
+# C0 controls except tab/newline/CR, DEL, and lone surrogates: no page text needs them, and
+# lone surrogates cannot even be encoded for the parser.
 _UNPARSABLE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]")
 
 
