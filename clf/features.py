@@ -70,15 +70,19 @@ def _clip(text: str) -> str:
     return text if len(text) <= TEXT_CHARS else text[:300] + " " + text[-100:]
 
 
-def struct_doc(seg: Segment) -> str:
+def struct_tokens(tag: str, path: tuple[str, ...], tokens: tuple[str, ...]) -> list[str]:
     """Structure as tokens: tag, short tag path, class/id tokens (nearest ones marked)."""
-    if seg.tag == "line":
-        return "view_text"
-    parts = [f"tag_{seg.tag}", "path_" + "_".join(seg.path[-3:])]
-    parts += [f"in_{t}" for t in seg.path]
-    parts += [f"cls_{t}" for t in seg.tokens]
-    parts += [f"near_{t}" for t in seg.tokens[:3]]
-    return " ".join(parts)
+    if tag == "line":
+        return ["view_text"]
+    parts = [f"tag_{tag}", "path_" + "_".join(path[-3:])]
+    parts += [f"in_{t}" for t in path]
+    parts += [f"cls_{t}" for t in tokens]
+    parts += [f"near_{t}" for t in tokens[:3]]
+    return parts
+
+
+def struct_doc(seg: Segment) -> str:
+    return " ".join(struct_tokens(seg.tag, seg.path, seg.tokens))
 
 
 def with_neighbours(own: np.ndarray, offsets: tuple[int, ...] = NEIGHBOUR_OFFSETS) -> np.ndarray:
@@ -161,8 +165,9 @@ def _struct_column(token: str) -> int:
 
 @lru_cache(maxsize=1 << 14)
 def _struct_columns(tag: str, path: tuple[str, ...], tokens: tuple[str, ...]) -> np.ndarray:
-    seg = Segment(index=0, text="", tag=tag, path=path, tokens=tokens)
-    return np.array([_struct_column(t) for t in struct_doc(seg).split()], dtype=np.int64)
+    cols = np.array([_struct_column(t) for t in struct_tokens(tag, path, tokens)], dtype=np.int64)
+    cols.setflags(write=False)  # shared through the cache
+    return cols
 
 
 def _struct_counts(flat: list[Segment]) -> Rows:
@@ -246,13 +251,13 @@ class Featurizer:
 
     def _raw(self, pages: list[list[Segment]]) -> tuple[dict[str, Rows], np.ndarray]:
         flat = [s for segs in pages for s in segs]
-        codes = code_points([_clip(s.text) for s in flat])
+        codes, seps = code_points([_clip(s.text) for s in flat])
         raw = {
-            "char": ngram_counts(codes, CHAR_BITS, *NGRAMS),
-            "word": word_counts(codes, WORD_BITS),
+            "char": ngram_counts(codes, seps, CHAR_BITS, *NGRAMS),
+            "word": word_counts(codes, seps, WORD_BITS),
             "struct": _struct_counts(flat),
         }
-        return raw, char_counts(codes, PUNCT, SEPARATORS)
+        return raw, char_counts(codes, seps, PUNCT, SEPARATORS)
 
     def featurize(self, pages: list[list[Segment]], fit: bool = False) -> Batch:
         """All segments of all pages, one compiled pass per feature family."""

@@ -22,10 +22,12 @@ SEPARATORS = np.array([ord(c) for c in "|•·/»>›_"], dtype=np.uint32)
 COUNT_NAMES = ("digit", "upper", "cjk", "punct", "separators", "words")
 
 
-def code_points(texts: list[str]) -> np.ndarray:
-    """The texts joined by NUL separators (a NUL also opens the first and closes the last)."""
+def code_points(texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
+    """The texts joined by NUL separators (a NUL also opens the first and closes the last),
+    and the separators' positions: text r is codes[seps[r] + 1 : seps[r + 1]]."""
     joined = "\0" + "\0".join(t.replace("\0", " ") for t in texts) + "\0"
-    return np.frombuffer(joined.encode("utf-32-le"), dtype=np.uint32)
+    codes = np.frombuffer(joined.encode("utf-32-le"), dtype=np.uint32)
+    return codes, np.flatnonzero(codes == 0)
 
 
 @njit(cache=True, nogil=True, inline="always")
@@ -44,11 +46,6 @@ def _is_cjk(c: np.uint32) -> bool:
 def _is_word(c: np.uint32) -> bool:
     lc = _lower(c)
     return (48 <= c <= 57) or (97 <= lc <= 122) or (c >= 0xC0 and c < 0x2000 and not _is_cjk(c))
-
-
-@njit(cache=True, nogil=True)
-def _separator_positions(codes: np.ndarray) -> np.ndarray:
-    return np.flatnonzero(codes == 0)
 
 
 @njit(cache=True, nogil=True)
@@ -81,13 +78,12 @@ def _emit_counts(buf, n, out_cols, out_counts, pos):
 
 
 @njit(cache=True, nogil=True)
-def ngram_counts(codes: np.ndarray, bits: int, lo: int, hi: int):
+def ngram_counts(codes: np.ndarray, seps: np.ndarray, bits: int, lo: int, hi: int):
     """Per text, counts of hashed character n-grams (lo ≤ n ≤ hi), as CSR arrays.
 
     An n-gram may touch the NUL at either end of its text (word-boundary grams, like char_wb)
     but not both, and a 1-gram is never a NUL.
     """
-    seps = _separator_positions(codes)
     n_rows = len(seps) - 1
     shift = np.uint64(64 - bits)
     indptr = np.zeros(n_rows + 1, dtype=np.int64)
@@ -120,9 +116,8 @@ def ngram_counts(codes: np.ndarray, bits: int, lo: int, hi: int):
 
 
 @njit(cache=True, nogil=True)
-def word_counts(codes: np.ndarray, bits: int):
+def word_counts(codes: np.ndarray, seps: np.ndarray, bits: int):
     """Per text, counts of hashed lower-cased words (runs of letters/digits outside CJK)."""
-    seps = _separator_positions(codes)
     n_rows = len(seps) - 1
     shift = np.uint64(64 - bits)
     indptr = np.zeros(n_rows + 1, dtype=np.int64)
@@ -150,10 +145,9 @@ def word_counts(codes: np.ndarray, bits: int):
 
 
 @njit(cache=True, nogil=True)
-def char_counts(codes: np.ndarray, punct: np.ndarray, separators: np.ndarray) -> np.ndarray:
+def char_counts(codes, seps, punct: np.ndarray, separators: np.ndarray) -> np.ndarray:
     """Per text: digits, upper-case letters, CJK characters, punctuation, separators, words
     (word starts plus CJK characters), in `COUNT_NAMES` order."""
-    seps = _separator_positions(codes)
     n_rows = len(seps) - 1
     out = np.zeros((n_rows, 6), dtype=np.float64)
     for r in range(n_rows):
@@ -259,17 +253,12 @@ def similarity_to_centroid(indptr, cols, values, weights, n_features) -> np.ndar
         for k in range(indptr[r], indptr[r + 1]):
             centroid[cols[k]] += weights[r] * values[k]
     norm = 0.0
-    for r in range(n):
-        for k in range(indptr[r], indptr[r + 1]):
-            c = cols[k]
-            if centroid[c] > 0.0:
-                norm += centroid[c] * centroid[c]
-                centroid[c] = -centroid[c] - 1.0  # mark as counted (values are ≥ 0)
-    for r in range(n):
-        for k in range(indptr[r], indptr[r + 1]):
-            c = cols[k]
-            if centroid[c] < 0.0:
-                centroid[c] = -centroid[c] - 1.0
+    counted = np.zeros(n_features, dtype=np.bool_)  # each column of the centroid once
+    for k in range(indptr[0], indptr[n]):
+        c = cols[k]
+        if not counted[c]:
+            counted[c] = True
+            norm += centroid[c] * centroid[c]
     out = np.zeros(n, dtype=np.float64)
     if norm == 0.0:
         return out

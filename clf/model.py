@@ -9,6 +9,8 @@ stage-1 outputs (folds by site) so it learns how stage 1 behaves on unseen sites
 
 from __future__ import annotations
 
+from functools import cached_property
+
 import numpy as np
 import scipy.sparse as sp
 from scipy.ndimage import uniform_filter1d
@@ -107,16 +109,13 @@ class SegmentModel:
         self.stage1 = _stage1()
         self.stage2 = make_pipeline(StandardScaler(), LogisticRegression(C=1.0, max_iter=1000))
 
-    @property
+    @cached_property
     def stage1_weights(self) -> dict[str, np.ndarray]:
         """Stage-1 weights laid out per feature family; made once, never pickled."""
-        weights = self.__dict__.get("_stage1_weights")
-        if weights is None:
-            weights = self.__dict__["_stage1_weights"] = split_weights(self.stage1.coef_)
-        return weights
+        return split_weights(self.stage1.coef_)
 
     def __getstate__(self) -> dict:
-        return {k: v for k, v in self.__dict__.items() if k != "_stage1_weights"}
+        return {k: v for k, v in self.__dict__.items() if k != "stage1_weights"}
 
     # ------------------------------------------------------------------ inference
     def predict_proba(self, pages: list[list[Segment]]) -> list[np.ndarray]:
@@ -169,7 +168,7 @@ class SegmentModel:
                 oof[te] = _fit_stage1(X[tr], y[tr]).predict_proba(X[te])
         log(f"stage 1, all: {known.sum():,} training segments")
         self.stage1 = _fit_stage1(X[known], y[known])
-        self.__dict__.pop("_stage1_weights", None)
+        self.__dict__.pop("stage1_weights", None)
         if n_folds < 2:
             oof = self.stage1.predict_proba(X)
         ctx = np.vstack(

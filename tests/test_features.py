@@ -65,12 +65,12 @@ def _as_dicts(indptr, cols, counts) -> list[dict[int, int]]:
 
 def test_ngram_counts_match_a_plain_python_reference():
     texts = _texts(60)
-    got = _as_dicts(*ngram_counts(code_points(texts), 12, 1, 4))
+    got = _as_dicts(*ngram_counts(*code_points(texts), 12, 1, 4))
     assert got == [_reference_ngrams(t, 12, 1, 4) for t in texts]
 
 
 def test_word_counts_hash_each_lowercased_word():
-    got = _as_dicts(*word_counts(code_points(["Über die Brücke, die", "", "中文 abc"]), 16))
+    got = _as_dicts(*word_counts(*code_points(["Über die Brücke, die", "", "中文 abc"]), 16))
     expected = []
     for words in (["über", "die", "brücke", "die"], [], ["abc"]):
         row: dict[int, int] = {}
@@ -84,7 +84,7 @@ def test_word_counts_hash_each_lowercased_word():
 
 
 def test_tfidf_matches_scikit_learn():
-    indptr, cols, counts = ngram_counts(code_points(_texts(40, seed=1)), 10, 1, 3)
+    indptr, cols, counts = ngram_counts(*code_points(_texts(40, seed=1)), 10, 1, 3)
     X = sp.csr_matrix((counts, cols, indptr), shape=(40, 2**10))
     idf = document_frequency_idf(cols, 40, 2**10)
     ref = TfidfTransformer(sublinear_tf=True).fit(X)
@@ -104,7 +104,7 @@ def test_struct_columns_match_hashing_vectorizer():
 
 
 def test_similarities_match_dense_cosines():
-    indptr, cols, counts = ngram_counts(code_points(_texts(12, seed=2)), 10, 1, 3)
+    indptr, cols, counts = ngram_counts(*code_points(_texts(12, seed=2)), 10, 1, 3)
     values = tfidf(indptr, cols, counts, np.ones(2**10))
     dense = sp.csr_matrix((values, cols, indptr), shape=(12, 2**10)).toarray()
     np.testing.assert_allclose(similarity_to_first(indptr, cols, values, 2**10), dense @ dense[0])
