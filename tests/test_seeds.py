@@ -69,6 +69,19 @@ KNOWN_MISSES = [
     ("003_b1ed448481c1242c", 3, "clutter", "reprint notice: article 0.52 since the lexbor retrain"),
     ("000_7133751ddd541f37", 4, "clutter", "a bare view count between headline and body"),
     ("001_6593d74dea1255fa", 50, "clutter", "comment-list heading: article 0.57 since the retrain"),
+    ("000_7133751ddd541f37", 3, "clutter", "the date under the headline is called noise"),
+    (
+        "001_6593d74dea1255fa",
+        49,
+        "clutter",
+        "widget heading 相关推荐 after the body reads as article",
+    ),
+    ("002_e472da36a4955f5c", 17, "clutter", "source list heading (Quellenliste) reads as article"),
+    ("002_e472da36a4955f5c", 18, "clutter", "source list item reads as article"),
+    ("002_e472da36a4955f5c", 19, "clutter", "source list item reads as article"),
+    ("004_87f99e64ae5089e0", 48, "clutter", "follow prompt right after the body reads as article"),
+    ("004_87f99e64ae5089e0", 79, "noise", "a teaser headline in the feed is called clutter"),
+    ("004_87f99e64ae5089e0", 99, "noise", "a teaser headline in the feed is called clutter"),
 ]
 
 
