@@ -58,6 +58,36 @@ def test_br_and_tail_text_split_blocks():
     assert [s.text for s in segs] == ["one", "two", "three", "four"]
 
 
+def test_markup_pass_handles_what_serialisation_keeps():
+    """lexbor's serialised markup still holds raw text, escapes and hidden styles."""
+    page = (
+        "<body><div class='ab&amp;cd' id=\"x&quot;yz\"><p>5 &lt; 6 &amp;&nbsp;7</p>"
+        "<p>seen<script>if (a<b) {}</script>joined</p>"
+        "<p>before<script><!-- document.write('<script>x</script>'); --></script>after</p>"
+        "<p style='DISPLAY : None'>gone</p><p aria-hidden='true'>gone too</p>"
+        "<p aria-hidden='false'>kept</p><iframe>raw <b>frame</b></iframe>"
+        "<p>a<span> </span>b<span class='x'>c</span></p></div></body>"
+    )
+    segs = segment_html(page)
+    assert [s.text for s in segs] == [
+        "5 < 6 & 7",
+        "seenjoined",  # an empty or hidden element between words adds no space
+        "beforeafter",  # '</script>' inside a script comment does not end the script
+        "kept",
+        "raw <b>frame</b>",  # raw text, shown as the tree has it
+        "a bc",
+    ]
+    assert segs[0].tokens == ("ab", "cd", "yz")  # escapes are undone, not read as tokens
+    assert segs[0].path == ("html", "body", "div", "p")
+
+
+def test_deep_nesting_keeps_the_innermost_blocks():
+    page = "<div class='outer'>" + "<div>" * 50 + "deep" + "</div>" * 50 + "</div><p>after</p>"
+    deep, after = segment_html(page)
+    assert deep.text == "deep" and deep.depth == 53 and deep.tokens == ("outer",)
+    assert after.text == "after" and after.path == ("html", "body", "p")
+
+
 def test_kind_detection_and_forcing():
     assert detect_kind("<!DOCTYPE html><html><body><p>x</p></body></html>") == "html"
     assert detect_kind("Plain text\nwith a < sign and 3 > 2") == "text"
