@@ -11,12 +11,11 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from functools import lru_cache
 
 import numpy as np
 import scipy.sparse as sp
-from sklearn.utils import murmurhash3_32
 
+from clf.cues import clip, digits, text_cues
 from clf.hashing import (
     PUNCT,
     SEPARATORS,
@@ -27,6 +26,7 @@ from clf.hashing import (
     gather_counts,
     ngram_counts,
     similarity_to_first,
+    struct_columns,
     tfidf,
     word_counts,
 )
@@ -36,9 +36,7 @@ TEXT_CHARS = 400  # long paragraphs are identified by their start and end
 CHAR_BITS, WORD_BITS, STRUCT_BITS = 18, 16, 14
 CHAR_FEATURES, WORD_FEATURES, STRUCT_FEATURES = 2**CHAR_BITS, 2**WORD_BITS, 2**STRUCT_BITS
 NGRAMS = (1, 4)
-ELLIPSES = ("...", "…", "。。")  # truncation marks of teasers
-_SENTENCE_END = tuple('.!?。！？"”」』)')
-_BULLET_START = re.compile(r"\s*(?:[-–—•*·>»]|\d{1,2}[.)、]\s)")
+ELLIPSES = ("...", "…", "。。")  # truncation marks of teasers (see clf/cues.py)
 # Lines that open with a byline/source/credit cue (also used to label training data).
 BYLINE_CUE = re.compile(
     r"^\s*(by|posted|published|updated|last updated|written by|von|veröffentlicht|"
@@ -66,25 +64,6 @@ def _chunks(pages: list[list[Segment]], size: int) -> list[list[list[Segment]]]:
     return out
 
 
-def _clip(text: str) -> str:
-    return text if len(text) <= TEXT_CHARS else text[:300] + " " + text[-100:]
-
-
-def struct_tokens(tag: str, path: tuple[str, ...], tokens: tuple[str, ...]) -> list[str]:
-    """Structure as tokens: tag, short tag path, class/id tokens (nearest ones marked)."""
-    if tag == "line":
-        return ["view_text"]
-    parts = [f"tag_{tag}", "path_" + "_".join(path[-3:])]
-    parts += [f"in_{t}" for t in path]
-    parts += [f"cls_{t}" for t in tokens]
-    parts += [f"near_{t}" for t in tokens[:3]]
-    return parts
-
-
-def struct_doc(seg: Segment) -> str:
-    return " ".join(struct_tokens(seg.tag, seg.path, seg.tokens))
-
-
 def with_neighbours(own: np.ndarray, offsets: tuple[int, ...] = NEIGHBOUR_OFFSETS) -> np.ndarray:
     """Each row followed by the rows at the given offsets (zeros beyond the page edges)."""
     n, d = own.shape
@@ -99,21 +78,15 @@ def with_neighbours(own: np.ndarray, offsets: tuple[int, ...] = NEIGHBOUR_OFFSET
     return np.hstack(blocks)
 
 
-def _text_flags(t: str) -> tuple[bool, bool, bool, float, bool, bool]:
-    """Cues read off a segment's text: teaser ellipses, sentence end, bullet, byline."""
-    tail = t.rstrip()
-    return (
-        tail.endswith(ELLIPSES),
-        tail.endswith(_SENTENCE_END),
-        _BULLET_START.match(t) is not None,
-        min(t.count("...") + t.count("…"), 3) / 3,
-        any(e in t[:-3] for e in ELLIPSES),  # "headline... snippet"
-        len(t) < 120 and BYLINE_CUE.match(t) is not None,
-    )
+def _bylines(texts: list[str]) -> np.ndarray:
+    """Short segments that open with a byline/source/credit cue."""
+    return np.array([len(t) < 120 and BYLINE_CUE.match(t) is not None for t in texts])
 
 
-def _page_dense(segs: list[Segment], counts: np.ndarray, sim: np.ndarray) -> np.ndarray:
-    """Shallow features of one page's segments (counts are per clipped text)."""
+def _page_dense(
+    segs: list[Segment], counts: np.ndarray, cues: np.ndarray, sim: np.ndarray
+) -> np.ndarray:
+    """Shallow features of one page's segments (counts are per clipped text, cues per text)."""
     n = len(segs)
     texts = [s.text for s in segs]
     L = np.array([len(t) for t in texts], dtype=np.float64)
@@ -121,7 +94,7 @@ def _page_dense(segs: list[Segment], counts: np.ndarray, sim: np.ndarray) -> np.
     repeats: dict[str, int] = {}
     for t in texts:
         repeats[t] = repeats.get(t, 0) + 1
-    flags = np.array([_text_flags(t) for t in texts], dtype=np.float64)
+    flags = np.column_stack([cues, _bylines(texts)])
     link, depth, title = np.array([(s.link_chars, s.depth, s.tag == "title") for s in segs]).T
     return np.column_stack(
         [
@@ -154,31 +127,22 @@ Rows = tuple[np.ndarray, np.ndarray, np.ndarray]  # CSR (indptr, columns, values
 FAMILIES = {"char": CHAR_FEATURES, "word": WORD_FEATURES, "struct": STRUCT_FEATURES}
 
 
-@lru_cache(maxsize=1 << 16)
-def _struct_column(token: str) -> int:
-    """scikit-learn HashingVectorizer's column for a token (signed murmur3, absolute value)."""
-    h = murmurhash3_32(token, seed=0)
-    return (
-        (2**31 - STRUCT_FEATURES) % STRUCT_FEATURES if h == -(2**31) else abs(h) % STRUCT_FEATURES
-    )
-
-
-@lru_cache(maxsize=1 << 14)
-def _struct_columns(tag: str, path: tuple[str, ...], tokens: tuple[str, ...]) -> np.ndarray:
-    cols = np.array([_struct_column(t) for t in struct_tokens(tag, path, tokens)], dtype=np.int64)
-    cols.setflags(write=False)  # shared through the cache
-    return cols
-
-
 def _struct_counts(flat: list[Segment]) -> Rows:
-    """Hashed structure tokens per segment; each distinct structure is hashed once."""
+    """Hashed structure tokens per segment; each distinct structure is hashed once, in
+    compiled code (`struct_columns`), from one string of all of them."""
     index: dict[tuple, int] = {}
     row_doc = np.array(
         [index.setdefault((s.tag, s.path, s.tokens), len(index)) for s in flat], dtype=np.int64
     )
-    docs = [_struct_columns(*key) for key in index]
-    doc_ptr = np.cumsum([0] + [len(d) for d in docs], dtype=np.int64)
-    doc_cols = np.concatenate(docs) if docs else np.zeros(0, dtype=np.int64)
+    if not index:
+        return np.zeros(1, dtype=np.int64), np.zeros(0, dtype=np.int64), np.zeros(0)
+    docs = "\0".join(
+        f"{tag}\1{'_'.join(path[-3:])}\1{chr(2).join(path)}\1{chr(2).join(tokens)}"
+        for tag, path, tokens in index
+    )
+    doc_ptr, doc_cols = struct_columns(
+        np.frombuffer(docs.encode("utf-8", "surrogatepass"), dtype=np.uint8), STRUCT_FEATURES
+    )
     return gather_counts(doc_ptr, doc_cols, row_doc)
 
 
@@ -249,15 +213,17 @@ class Featurizer:
         self.mean = np.zeros(0)
         self.scale = np.ones(0)
 
-    def _raw(self, pages: list[list[Segment]]) -> tuple[dict[str, Rows], np.ndarray]:
+    def _raw(self, pages: list[list[Segment]]) -> tuple[dict[str, Rows], np.ndarray, np.ndarray]:
         flat = [s for segs in pages for s in segs]
-        codes, seps = code_points([_clip(s.text) for s in flat])
+        codes, seps = code_points([s.text for s in flat])
+        cues = text_cues(codes, seps, digits())
+        codes, seps = clip(codes, seps, TEXT_CHARS, 300, 100)
         raw = {
             "char": ngram_counts(codes, seps, CHAR_BITS, *NGRAMS),
             "word": word_counts(codes, seps, WORD_BITS),
             "struct": _struct_counts(flat),
         }
-        return raw, char_counts(codes, seps, PUNCT, SEPARATORS)
+        return raw, char_counts(codes, seps, PUNCT, SEPARATORS), cues
 
     def featurize(self, pages: list[list[Segment]], fit: bool = False) -> Batch:
         """All segments of all pages, one compiled pass per feature family."""
@@ -265,6 +231,7 @@ class Featurizer:
         chunks = [self._raw(chunk) for chunk in _chunks(pages, CHUNK_SEGMENTS)]
         raw = {k: _stack([c[0][k] for c in chunks]) for k in FAMILIES}
         counts = np.concatenate([c[1] for c in chunks])
+        cues = np.concatenate([c[2] for c in chunks])
         del chunks  # a corpus-sized copy: free it before the next one is made
         if fit:
             self.idf = {
@@ -283,7 +250,7 @@ class Featurizer:
                 if first_is_title
                 else np.zeros(len(segs))
             )
-            own.append(_page_dense(segs, counts[rows], sim))
+            own.append(_page_dense(segs, counts[rows], cues[rows], sim))
         ctx = [with_neighbours(d) for d in own if len(d)]
         dense = np.vstack(ctx) if ctx else np.zeros((0, N_DENSE * (1 + len(NEIGHBOUR_OFFSETS))))
         if fit:

@@ -202,7 +202,8 @@ def tfidf(indptr: np.ndarray, cols: np.ndarray, counts: np.ndarray, idf: np.ndar
     for r in range(len(indptr) - 1):
         total = 0.0
         for k in range(indptr[r], indptr[r + 1]):
-            v = (np.log(counts[k]) + 1.0) * idf[cols[k]]
+            c = counts[k]
+            v = idf[cols[k]] if c == 1.0 else (np.log(c) + 1.0) * idf[cols[k]]
             out[k] = v
             total += v * v
         norm = np.sqrt(total) if total > 0 else 1.0
@@ -269,3 +270,125 @@ def similarity_to_centroid(indptr, cols, values, weights, n_features) -> np.ndar
             total += values[k] * centroid[cols[k]]
         out[r] = min(max((total - weights[r]) / norm, 0.0), 1.0)
     return out
+
+
+_M32 = np.uint64(0xFFFFFFFF)
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _rotl32(x, r):
+    return ((x << np.uint64(r)) | (x >> np.uint64(32 - r))) & _M32
+
+
+@njit(cache=True, nogil=True)
+def murmur3_32(data, n) -> int:
+    """MurmurHash3 x86_32 (seed 0) of data[:n] as a signed 32-bit int, as scikit-learn's
+    murmurhash3_32 gives it for the UTF-8 bytes of a string."""
+    c1, c2 = np.uint64(0xCC9E2D51), np.uint64(0x1B873593)
+    h = np.uint64(0)
+    blocks = n // 4
+    for b in range(blocks):
+        k = np.uint64(0)
+        for j in range(4):
+            k |= np.uint64(data[4 * b + j]) << np.uint64(8 * j)
+        k = (k * c1) & _M32
+        k = _rotl32(k, 15)
+        k = (k * c2) & _M32
+        h ^= k
+        h = _rotl32(h, 13)
+        h = (h * np.uint64(5) + np.uint64(0xE6546B64)) & _M32
+    k = np.uint64(0)
+    for j in range((n & 3) - 1, -1, -1):
+        k = (k << np.uint64(8)) | np.uint64(data[4 * blocks + j])
+    if n & 3:
+        k = (k * c1) & _M32
+        k = _rotl32(k, 15)
+        k = (k * c2) & _M32
+        h ^= k
+    h ^= np.uint64(n)
+    h ^= h >> np.uint64(16)
+    h = (h * np.uint64(0x85EBCA6B)) & _M32
+    h ^= h >> np.uint64(13)
+    h = (h * np.uint64(0xC2B2AE35)) & _M32
+    h ^= h >> np.uint64(16)
+    return np.int64(h) - 2**32 if h >= np.uint64(2**31) else np.int64(h)
+
+
+@njit(cache=True, nogil=True)
+def _hashed_column(scratch, prefix, src, a, b, n_features) -> int:
+    """HashingVectorizer's column (|murmur3|, sign dropped) of prefix + src[a:b]."""
+    m = len(prefix)
+    for j in range(m):
+        scratch[j] = ord(prefix[j])
+    for j in range(a, b):
+        scratch[m + j - a] = src[j]
+    h = murmur3_32(scratch, m + b - a)
+    if h == -(2**31):
+        return (2**31 - n_features) % n_features
+    return abs(h) % n_features
+
+
+@njit(cache=True, nogil=True)
+def struct_columns(docs, n_features):
+    """Columns of the structure tokens of each document in `docs` (UTF-8, documents split by
+    0x00, fields by 0x01: tag, tag path, path tags and class/id tokens each split by 0x02).
+
+    Tokens as in clf.features.struct_tokens: tag_<tag>, path_<last 3 tags joined by _>,
+    in_<tag> per path tag, cls_<token> per token and near_<token> for the nearest three;
+    a text line ("line") is the one token view_text.
+    """
+    n = len(docs)
+    starts = [0]
+    for i in range(n):
+        if docs[i] == 0:
+            starts.append(i + 1)
+    starts.append(n + 1)
+    doc_ptr = np.zeros(len(starts), dtype=np.int64)
+    cols = np.empty(n + 2 * len(starts), dtype=np.int64)
+    scratch = np.empty(n + 8, dtype=np.uint8)
+    pos = 0
+    for d in range(len(starts) - 1):
+        s, e = starts[d], starts[d + 1] - 1
+        f1 = s
+        while f1 < e and docs[f1] != 1:
+            f1 += 1
+        if (
+            f1 - s == 4
+            and docs[s] == 108
+            and docs[s + 1] == 105
+            and docs[s + 2] == 110
+            and docs[s + 3] == 101
+        ):
+            cols[pos] = _hashed_column(scratch, "view_text", docs, 0, 0, n_features)
+            pos += 1
+            doc_ptr[d + 1] = pos
+            continue
+        f2 = f1 + 1
+        while f2 < e and docs[f2] != 1:
+            f2 += 1
+        f3 = f2 + 1
+        while f3 < e and docs[f3] != 1:
+            f3 += 1
+        cols[pos] = _hashed_column(scratch, "tag_", docs, s, f1, n_features)
+        cols[pos + 1] = _hashed_column(scratch, "path_", docs, f1 + 1, f2, n_features)
+        pos += 2
+        for field in range(2):
+            a, b = (f2 + 1, f3) if field == 0 else (f3 + 1, e)
+            t = a
+            k = 0
+            while a < b:
+                while t < b and docs[t] != 2:
+                    t += 1
+                if field == 0:
+                    cols[pos] = _hashed_column(scratch, "in_", docs, a, t, n_features)
+                    pos += 1
+                else:
+                    cols[pos] = _hashed_column(scratch, "cls_", docs, a, t, n_features)
+                    pos += 1
+                    if k < 3:
+                        cols[pos] = _hashed_column(scratch, "near_", docs, a, t, n_features)
+                        pos += 1
+                k += 1
+                a = t = t + 1
+        doc_ptr[d + 1] = pos
+    return doc_ptr, cols[:pos]

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import random
+import re
 
 import numpy as np
 import scipy.sparse as sp
 from sklearn.feature_extraction.text import HashingVectorizer, TfidfTransformer
 
-from clf.features import STRUCT_FEATURES, Featurizer, _struct_column, split_weights
+from clf.cues import clip, digits, text_cues
+from clf.features import STRUCT_FEATURES, Featurizer, _struct_counts, split_weights
 from clf.hashing import (
     MIX,
     STEP,
@@ -93,14 +95,45 @@ def test_tfidf_matches_scikit_learn():
     np.testing.assert_allclose(ours.toarray(), ref.transform(X).toarray(), atol=1e-12)
 
 
+def _struct_tokens(tag: str, path: tuple[str, ...], tokens: tuple[str, ...]) -> list[str]:
+    """Structure as tokens: tag, short tag path, class/id tokens (nearest ones marked)."""
+    if tag == "line":
+        return ["view_text"]
+    parts = [f"tag_{tag}", "path_" + "_".join(path[-3:])]
+    parts += [f"in_{t}" for t in path]
+    parts += [f"cls_{t}" for t in tokens]
+    parts += [f"near_{t}" for t in tokens[:3]]
+    return parts
+
+
 def test_struct_columns_match_hashing_vectorizer():
     hv = HashingVectorizer(
         n_features=STRUCT_FEATURES, alternate_sign=False, norm=None, lowercase=False,
         token_pattern=r"\S+",
     )  # fmt: skip
-    tokens = ["tag_p", "path_div_div_p", "cls_article-body", "near_ü中", "in_li"]
-    expected = sorted(hv.transform([" ".join(tokens)]).indices.tolist())
-    assert sorted(_struct_column(t) for t in tokens) == expected
+    segs = [
+        Segment(
+            0, "x", tag="p", path=("div", "div", "p"), tokens=("article-body", "ü中", "a", "bc")
+        ),
+        Segment(1, "x", tag="title", path=("title",)),
+        Segment(2, "x"),  # a text line
+        Segment(3, "x", tag="body", path=(), tokens=("x" * 29,)),
+        Segment(
+            4, "x", tag="p", path=("div", "div", "p"), tokens=("article-body", "ü中", "a", "bc")
+        ),
+    ]
+    rng = random.Random(3)
+    for i in range(300):
+        path = tuple(rng.choice(["div", "li", "h1", "td", "x-y"]) for _ in range(rng.randint(0, 4)))
+        tokens = tuple(
+            rng.choice(["nav", "main", "ad", "comment", "post1"]) for _ in range(rng.randint(0, 16))
+        )
+        segs.append(Segment(5 + i, "x", tag=path[-1] if path else "body", path=path, tokens=tokens))
+    indptr, cols, counts = _struct_counts(segs)
+    docs = [" ".join(_struct_tokens(s.tag, s.path, s.tokens)) for s in segs]
+    ref = hv.transform(docs)
+    ours = sp.csr_matrix((counts, cols, indptr), shape=ref.shape)
+    assert (ours != ref).nnz == 0
 
 
 def test_similarities_match_dense_cosines():
@@ -129,3 +162,38 @@ def test_batch_linear_equals_the_sparse_product():
     np.testing.assert_allclose(
         batch.linear(split_weights(coef), intercept), X @ coef.T + intercept, atol=1e-9
     )
+
+
+CUE_ALPHABET = " \t\xa0.…。-•>*1２٣)、x中"
+
+
+def _reference_cues(t: str) -> tuple[bool, bool, bool, float, bool]:
+    """The regex/str formulation the compiled cues replace (and the model was trained on)."""
+    ellipses = ("...", "…", "。。")
+    tail = t.rstrip()
+    return (
+        tail.endswith(ellipses),
+        tail.endswith(tuple('.!?。！？"”」』)')),
+        re.match(r"\s*(?:[-–—•*·>»]|\d{1,2}[.)、]\s)", t) is not None,
+        min(t.count("...") + t.count("…"), 3) / 3,
+        any(e in t[:-3] for e in ellipses),
+    )
+
+
+def test_text_cues_match_the_regex_formulation():
+    rng = random.Random(5)
+    texts = ["", "...", "a...", "1. x", "12) y", "123. z", "١٢، ", "  - item", "head… tail."]
+    texts += [
+        "".join(rng.choice(CUE_ALPHABET) for _ in range(rng.randint(0, 12))) for _ in range(3000)
+    ]
+    codes, seps = code_points(texts)
+    got = text_cues(codes, seps, digits())
+    want = np.array([_reference_cues(t) for t in texts], dtype=np.float64)
+    assert np.array_equal(got, want)
+
+
+def test_clip_keeps_head_and_tail_of_long_texts():
+    texts = ["short", "x" * 400, "a" * 300 + "b" * 101 + "c" * 100, ""]
+    codes, seps = clip(*code_points(texts), 400, 300, 100)
+    clipped = codes.tobytes().decode("utf-32-le").split("\0")[1:-1]
+    assert clipped == [t if len(t) <= 400 else t[:300] + " " + t[-100:] for t in texts]

@@ -1,0 +1,145 @@
+"""Shallow cues read off each segment's text, compiled over the batch's code points.
+
+Teasers end in an ellipsis or hold one between headline and snippet; sentences end in
+punctuation; list items open with a bullet or a number. Regexes per segment in Python
+cost more than all the n-gram hashing, so these are one loop over the code points.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import cache
+
+import numpy as np
+from numba import njit
+
+from clf.markup import _isspace
+
+CUE_NAMES = ("ends_ellipsis", "ends_sentence", "bullet", "ellipses", "inner_ellipsis")
+SENTENCE_END = '.!?。！？"”」』)'
+BULLETS = "-–—•*·>»"
+_SENTENCE = np.array([ord(c) for c in SENTENCE_END], dtype=np.uint32)
+_BULLET = np.array([ord(c) for c in BULLETS], dtype=np.uint32)
+_NUMBER_END = np.array([ord(c) for c in ".)、"], dtype=np.uint32)
+DOT, HELLIP, FULL_STOP = 46, 0x2026, 0x3002
+
+
+@cache
+def digits() -> np.ndarray:
+    """Which BMP code points the regex `\\d` matches (Unicode decimal digits)."""
+    bmp = "".join(map(chr, range(0xD800))) + "".join(map(chr, range(0xE000, 0x10000)))
+    table = np.zeros(0x10000, dtype=np.bool_)
+    for m in re.finditer(r"\d", bmp):
+        cp = ord(m.group())
+        table[cp] = True
+    return table
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _one_of(x, chars) -> bool:
+    for c in chars:
+        if x == c:
+            return True
+    return False
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _ellipsis_at(codes, i, end) -> int:
+    """Length of the ellipsis ("...", "…", "。。") starting at i, 0 if none."""
+    x = codes[i]
+    if x == HELLIP:
+        return 1
+    if x == DOT and i + 2 < end and codes[i + 1] == DOT and codes[i + 2] == DOT:
+        return 3
+    if x == FULL_STOP and i + 1 < end and codes[i + 1] == FULL_STOP:
+        return 2
+    return 0
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _is_digit(x, table) -> bool:
+    return x < 0x10000 and table[x]
+
+
+@njit(cache=True, nogil=True)
+def _bullet(codes, s, e, digit) -> bool:
+    """`\\s*(?:[-–—•*·>»]|\\d{1,2}[.)、]\\s)` matches at the start of codes[s:e]."""
+    i = s
+    while i < e and _isspace(codes[i]):
+        i += 1
+    if i >= e:
+        return False
+    if _one_of(codes[i], _BULLET):
+        return True
+    for n in (1, 2):
+        j = i + n
+        if j + 1 < e and _is_digit(codes[j - 1], digit) and (n == 1 or _is_digit(codes[i], digit)):
+            if _one_of(codes[j], _NUMBER_END) and _isspace(codes[j + 1]):
+                return True
+    return False
+
+
+@njit(cache=True, nogil=True)
+def text_cues(codes, seps, digit) -> np.ndarray:
+    """Per text (codes[seps[r] + 1 : seps[r + 1]]), the `CUE_NAMES` columns."""
+    n_rows = len(seps) - 1
+    out = np.zeros((n_rows, 5), dtype=np.float64)
+    for r in range(n_rows):
+        s, e = seps[r] + 1, seps[r + 1]
+        last = e
+        while last > s and _isspace(codes[last - 1]):
+            last -= 1
+        if last > s:
+            x = codes[last - 1]
+            out[r, 0] = (
+                x == HELLIP
+                or (
+                    x == DOT and last - 3 >= s and codes[last - 2] == DOT and codes[last - 3] == DOT
+                )
+                or (x == FULL_STOP and last - 2 >= s and codes[last - 2] == FULL_STOP)
+            )
+            out[r, 1] = _one_of(x, _SENTENCE)
+        out[r, 2] = _bullet(codes, s, e, digit)
+        count = 0
+        i = s
+        while i < e:  # non-overlapping "..." and every "…", as str.count does
+            if codes[i] == HELLIP:
+                count += 1
+            elif codes[i] == DOT and i + 2 < e and codes[i + 1] == DOT and codes[i + 2] == DOT:
+                count += 1
+                i += 2
+            i += 1
+        out[r, 3] = min(count, 3) / 3
+        inner_end = max(e - 3, s)  # an ellipsis inside the text without its last 3 characters
+        for i in range(s, inner_end):
+            k = _ellipsis_at(codes, i, inner_end)
+            if k:
+                out[r, 4] = 1.0
+                break
+    return out
+
+
+@njit(cache=True, nogil=True)
+def clip(codes, seps, limit, head, tail):
+    """The texts with each one longer than `limit` cut to its first `head` and last `tail`
+    characters joined by a space (long paragraphs are known by their start and end)."""
+    n_rows = len(seps) - 1
+    out = np.empty(len(codes), dtype=codes.dtype)
+    out_seps = np.empty(n_rows + 1, dtype=seps.dtype)
+    out[0] = 0
+    out_seps[0] = 0
+    pos = 1
+    for r in range(n_rows):
+        s, e = seps[r] + 1, seps[r + 1]
+        if e - s <= limit:
+            out[pos : pos + e - s] = codes[s:e]
+            pos += e - s
+        else:
+            out[pos : pos + head] = codes[s : s + head]
+            out[pos + head] = 32
+            out[pos + head + 1 : pos + head + 1 + tail] = codes[e - tail : e]
+            pos += head + 1 + tail
+        out[pos] = 0
+        out_seps[r + 1] = pos
+        pos += 1
+    return out[:pos], out_seps
