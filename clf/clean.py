@@ -3,7 +3,8 @@
 Glosses are only removed when the parenthesised text is pinyin (a run of valid syllables, with
 tone marks or short) right after a Han character, so "(AGI)", "(2025)", "(id:taimeiti)" and
 "(Scaling Law)" stay. Repeats are found by 5-character shingles of normalised text: a segment
-whose shingles were (almost) all seen earlier in the article is a copy, whatever its line breaks.
+whose shingles were (almost) all seen earlier in the article is a copy, whatever its line breaks
+(compiled in clf/copies.py; `shingles` is the same rule in Python, used to label training data).
 """
 
 from __future__ import annotations
@@ -11,6 +12,10 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from clf.copies import dedupe as dedupe_texts
+from clf.copies import lowered
+from clf.cues import char_classes
+from clf.hashing import code_points
 from clf.segment import Segment
 
 _TONED = "āáǎàēéěèīíǐìōóǒòūúǔùǖǘǚǜ"
@@ -79,28 +84,24 @@ def clean_article(
     segments: list[Segment], dedupe: bool = True, remove_glosses: bool = True
 ) -> Cleaned:
     """The article text from article segments, first copy of each part kept, order preserved."""
-    seen: set[str] = set()
-    earlier: dict[str, list[str]] = {}  # kept parts of 8+ characters, by their first 8
-    lines, dups, trimmed = [], [], []
-    glosses = 0
-    for s in segments:
-        if s.label != "article":
-            continue
+    article = [s for s in segments if s.label == "article"]
+    texts, glosses = [], 0
+    for s in article:
         spans = find_glosses(s.text)
         glosses += len(spans)
-        text = strip_glosses(s.text, spans) if remove_glosses else s.text
-        if dedupe:
-            for prev in earlier.get(text[:8], ()):
-                if text.startswith(prev) and len(text) > len(prev):
-                    text = text[len(prev) :].lstrip(" ,.;:!?，。；：！？-–—|")
-                    trimmed.append(s.index)
-                    break
-            grams = shingles(text)
-            if grams and len(grams & seen) >= DUPLICATE_SHARE * len(grams):
-                dups.append(s.index)
-                continue
-            seen |= grams
-            if len(text) >= 8:
-                earlier.setdefault(text[:8], []).append(text)
-        lines.append(text)
+        texts.append(strip_glosses(s.text, spans) if remove_glosses and spans else s.text)
+    if not dedupe or not texts:
+        return Cleaned(text="\n".join(texts), duplicates=[], trimmed=[], glosses=glosses)
+    codes, seps = code_points(texts)
+    low, _ = code_points(lowered(texts))
+    starts, copies = dedupe_texts(codes, low, seps, char_classes(), DUPLICATE_SHARE)
+    lines, dups, trimmed = [], [], []
+    for s, text, start, copy in zip(article, texts, starts.tolist(), copies.tolist()):
+        if start >= 0:
+            trimmed.append(s.index)
+            text = text[start:]
+        if copy:
+            dups.append(s.index)
+        else:
+            lines.append(text)
     return Cleaned(text="\n".join(lines), duplicates=dups, trimmed=trimmed, glosses=glosses)

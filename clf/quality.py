@@ -9,17 +9,17 @@ while the spam seed (body pasted twice, pinyin injected) fires two reasons.
 from __future__ import annotations
 
 import re
-from collections import Counter
 from dataclasses import asdict, dataclass, field
 
-from clf.clean import HAN, Cleaned
+from clf.clean import Cleaned
+from clf.copies import class_counts, lowered, repeated_share
+from clf.cues import char_classes
 from clf.features import ELLIPSES
+from clf.hashing import code_points
 from clf.model import LABELS
 from clf.segment import Segment
 
-_HAN = re.compile(f"[{HAN}]")
 TOKENS = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af]|[^\W_]+", re.UNICODE)
-_LETTER = re.compile(r"[^\W\d_]", re.UNICODE)
 
 # name: (threshold, direction); "above" fires when signal >= threshold, "below" when <=.
 THRESHOLDS: dict[str, tuple[float, str]] = {
@@ -54,22 +54,6 @@ class Quality:
         return asdict(self)
 
 
-def _repeated_ngram_share(text: str, n: int = 5) -> float:
-    """Share of tokens covered by token n-grams that occur more than once (keyword stuffing)."""
-    toks = [t.lower() for t in TOKENS.findall(text)]
-    if len(toks) < 4 * n:
-        return 0.0
-    grams = list(zip(*(toks[i:] for i in range(n))))
-    counts = Counter(grams)
-    if len(counts) == len(grams):  # no n-gram twice: the usual case, decided in C
-        return 0.0
-    covered = [False] * len(toks)
-    for i, g in enumerate(grams):
-        if counts[g] > 1:
-            covered[i : i + n] = [True] * n
-    return sum(covered) / len(toks)
-
-
 def _strength(name: str, value: float) -> float:
     """0 at no signal, 0.5 at the threshold, 1 at twice (or, for 'below', none) of it."""
     threshold, direction = THRESHOLDS[name]
@@ -90,19 +74,22 @@ def assess(segments: list[Segment], cleaned: Cleaned) -> Quality:
     dup_ids = set(cleaned.duplicates)
     dup_chars = sum(len(s.text) for s in article if s.index in dup_ids)
     glosses = cleaned.glosses
-    han = sum(len(_HAN.findall(s.text)) for s in article)
     text = cleaned.text
+    classes = char_classes()
+    han, _ = class_counts(code_points([s.text for s in article])[0], classes)
+    clean_codes = code_points(lowered([text]))[0]
+    letters = class_counts(clean_codes, classes)[1]
     signals = {
         "duplicate_share": dup_chars / raw_article if raw_article else 0.0,
         "gloss_rate": 100 * glosses / han if han else 0.0,
-        "repeated_ngram_share": _repeated_ngram_share(text),
+        "repeated_ngram_share": repeated_share(clean_codes, classes, 5),
         "ellipsis_share": (
             sum(s.text.rstrip().endswith(ELLIPSES) for s in article) / len(article)
             if article
             else 0.0
         ),
         "article_chars": float(len(text)),
-        "letter_share": len(_LETTER.findall(text)) / len(text) if text else 0.0,
+        "letter_share": letters / len(text) if text else 0.0,
     }
     strengths = {k: _strength(k, v) for k, v in signals.items()}
     if not segments:  # nothing to judge: an empty page is reported, not called spam

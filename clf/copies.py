@@ -1,0 +1,257 @@
+"""Copies of article text and repeated n-grams, compiled over code points.
+
+The cleaner drops a segment whose 5-character shingles (of its lower-cased text without
+punctuation or spaces) were mostly seen earlier in the article, after cutting off an
+earlier kept part it merely starts with (headline + dek). The quality check counts
+tokens inside word 5-grams that occur twice. Both were Python sets of substrings; here
+shingles and tokens are 64-bit hashes in open-addressing tables.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+from clf.cues import LETTER, WORD
+from clf.hashing import STEP
+
+SHINGLE = 5
+TRIM_CHARS = np.array([ord(c) for c in " ,.;:!?，。；：！？-–—|"], dtype=np.uint32)
+PREFIX = 8  # kept parts this long or longer are looked up by their first 8 characters
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _word(x, classes) -> bool:
+    return x < classes.shape[0] and (classes[x] & WORD) != 0
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _is_cjk_token(x) -> bool:
+    return (
+        (0x3040 <= x <= 0x30FF)
+        or (0x3400 <= x <= 0x4DBF)
+        or (0x4E00 <= x <= 0x9FFF)
+        or (0xAC00 <= x <= 0xD7AF)
+    )
+
+
+@njit(cache=True, nogil=True)
+def _table_size(n) -> int:
+    size = 16
+    while size < 2 * n:
+        size *= 2
+    return size
+
+
+@njit(cache=True, nogil=True)
+def _insert(keys, key) -> bool:
+    """Add key (never 0) to an open-addressing set; False if it was there already."""
+    mask = len(keys) - 1
+    slot = (key * 0x9E3779B1) & mask
+    while keys[slot] != 0:
+        if keys[slot] == key:
+            return False
+        slot = (slot + 1) & mask
+    keys[slot] = key
+    return True
+
+
+@njit(cache=True, nogil=True)
+def _contains(keys, key) -> bool:
+    mask = len(keys) - 1
+    slot = (key * 0x9E3779B1) & mask
+    while keys[slot] != 0:
+        if keys[slot] == key:
+            return True
+        slot = (slot + 1) & mask
+    return False
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _fmix(h) -> np.int64:
+    """MurmurHash3's 64-bit finaliser: hashes of hashes must not add up linearly."""
+    h ^= h >> np.uint64(33)
+    h *= np.uint64(0xFF51AFD7ED558CCD)
+    h ^= h >> np.uint64(33)
+    h *= np.uint64(0xC4CEB9FE1A85EC53)
+    h ^= h >> np.uint64(33)
+    return np.int64(h | np.uint64(1))  # never 0, the empty-slot mark
+
+
+@njit(cache=True, nogil=True)
+def _hash(codes, a, b) -> np.int64:
+    h = np.uint64(b - a)
+    for i in range(a, b):
+        h = h * STEP + np.uint64(codes[i])
+    return _fmix(h)
+
+
+@njit(cache=True, nogil=True)
+def _starts_with(codes, a, b, pa, pb) -> bool:
+    if pb - pa >= b - a:  # must be strictly longer than the earlier part
+        return False
+    for k in range(pb - pa):
+        if codes[a + k] != codes[pa + k]:
+            return False
+    return True
+
+
+@njit(cache=True, nogil=True)
+def dedupe(codes, lowered, seps, classes, share):
+    """For texts codes[seps[r] + 1 : seps[r + 1]] in order: where each one starts after
+    trimming an earlier kept part it begins with (offset in the text; -1: not trimmed),
+    and whether it is a
+    copy (at least `share` of its distinct shingles seen in kept texts before it).
+
+    `lowered` is the lower-cased text at the same positions, for the shingles.
+    """
+    n_rows = len(seps) - 1
+    start = np.full(n_rows, -1, dtype=np.int64)
+    copy = np.zeros(n_rows, dtype=np.bool_)
+    seen = np.zeros(_table_size(len(codes) + n_rows), dtype=np.int64)
+    heads = np.zeros(_table_size(n_rows), dtype=np.int64)  # first-8 hash -> slot of chain
+    head_rows = np.full(len(heads), -1, dtype=np.int64)
+    chain = np.full(n_rows, -1, dtype=np.int64)  # next kept part with the same first 8
+    kept_a = np.zeros(n_rows, dtype=np.int64)
+    norm = np.empty(len(codes), dtype=np.uint32)
+    mask = len(heads) - 1
+    for r in range(n_rows):
+        a, b = seps[r] + 1, seps[r + 1]
+        if b - a >= PREFIX:
+            key = _hash(codes, a, a + PREFIX)
+            slot = (key * 0x9E3779B1) & mask
+            while heads[slot] != 0 and heads[slot] != key:
+                slot = (slot + 1) & mask
+            p = head_rows[slot] if heads[slot] == key else -1
+            while p >= 0:  # earliest kept part first, as they were added
+                pa, pb = kept_a[p], seps[p + 1]
+                if _starts_with(codes, a, b, pa, pb):
+                    a += pb - pa
+                    while a < b:
+                        trimmed = False
+                        for t in TRIM_CHARS:
+                            if codes[a] == t:
+                                trimmed = True
+                        if not trimmed:
+                            break
+                        a += 1
+                    start[r] = a - seps[r] - 1
+                    break
+                p = chain[p]
+        m = 0
+        for i in range(a, b):
+            x = lowered[i]
+            if _word(x, classes):
+                norm[m] = x
+                m += 1
+        distinct = np.empty(max(m - SHINGLE + 1, 1), dtype=np.int64)
+        k = 0
+        if 0 < m <= SHINGLE:
+            distinct[0] = _hash(norm, 0, m)
+            k = 1
+        elif m > SHINGLE:
+            own = np.zeros(_table_size(m), dtype=np.int64)
+            for i in range(m - SHINGLE + 1):
+                h = _hash(norm, i, i + SHINGLE)
+                if _insert(own, h):
+                    distinct[k] = h
+                    k += 1
+        if k:
+            hits = 0
+            for j in range(k):
+                hits += _contains(seen, distinct[j])
+            if hits >= share * k:
+                copy[r] = True
+                continue
+            for j in range(k):
+                _insert(seen, distinct[j])
+        if b - a >= PREFIX:  # remember this kept part by its first 8 characters
+            kept_a[r] = a
+            key = _hash(codes, a, a + PREFIX)
+            slot = (key * 0x9E3779B1) & mask
+            while heads[slot] != 0 and heads[slot] != key:
+                slot = (slot + 1) & mask
+            if heads[slot] == 0:
+                heads[slot] = key
+                head_rows[slot] = r
+            else:
+                p = head_rows[slot]
+                while chain[p] >= 0:
+                    p = chain[p]
+                chain[p] = r
+    return start, copy
+
+
+@njit(cache=True, nogil=True)
+def repeated_share(lowered, classes, n) -> float:
+    """Share of tokens inside token n-grams that occur more than once (keyword stuffing).
+
+    Tokens as the regex `[CJK]|[^\\W_]+` finds them: a CJK character alone, else a run
+    of letters and digits (which may run on into CJK characters).
+    """
+    tokens = np.empty(len(lowered), dtype=np.int64)
+    t = 0
+    i = 0
+    while i < len(lowered):
+        x = lowered[i]
+        if _is_cjk_token(x):
+            tokens[t] = _hash(lowered, i, i + 1)
+            t += 1
+            i += 1
+        elif _word(x, classes):
+            j = i + 1
+            while j < len(lowered) and _word(lowered[j], classes):
+                j += 1
+            tokens[t] = _hash(lowered, i, j)
+            t += 1
+            i = j
+        else:
+            i += 1
+    if t < 4 * n:
+        return 0.0
+    n_grams = t - n + 1
+    grams = np.empty(n_grams, dtype=np.int64)
+    for g in range(n_grams):
+        h = np.uint64(n)
+        for k in range(n):
+            h = h * STEP + np.uint64(tokens[g + k])
+        grams[g] = _fmix(h)
+    keys = np.zeros(_table_size(n_grams), dtype=np.int64)
+    counts = np.zeros(len(keys), dtype=np.int64)
+    where = np.empty(n_grams, dtype=np.int64)
+    mask = len(keys) - 1
+    for g in range(n_grams):
+        slot = (grams[g] * 0x9E3779B1) & mask
+        while keys[slot] != 0 and keys[slot] != grams[g]:
+            slot = (slot + 1) & mask
+        keys[slot] = grams[g]
+        counts[slot] += 1
+        where[g] = slot
+    covered = np.zeros(t, dtype=np.bool_)
+    for g in range(n_grams):
+        if counts[where[g]] > 1:
+            covered[g : g + n] = True
+    return covered.sum() / t
+
+
+@njit(cache=True, nogil=True)
+def class_counts(codes, classes):
+    """Han characters (U+3400-4DBF, U+4E00-9FFF) and letters ([^\\W\\d_]) in codes."""
+    han = 0
+    letters = 0
+    for x in codes:
+        if (0x3400 <= x <= 0x4DBF) or (0x4E00 <= x <= 0x9FFF):
+            han += 1
+        if x < classes.shape[0] and (classes[x] & LETTER) != 0:
+            letters += 1
+    return han, letters
+
+
+def lowered(texts: list[str]) -> list[str]:
+    """Lower-cased texts, position for position (a text whose lower-case changes length,
+    such as one with 'İ', is kept as it is)."""
+    out = []
+    for t in texts:
+        low = t.lower()
+        out.append(low if len(low) == len(t) else t)
+    return out

@@ -1,0 +1,107 @@
+"""The compiled copy finder and repetition count against the plain-Python rules they replace."""
+
+from __future__ import annotations
+
+import random
+import re
+from collections import Counter
+
+from clf.clean import DUPLICATE_SHARE, shingles
+from clf.copies import class_counts, dedupe, lowered, repeated_share
+from clf.cues import char_classes
+from clf.hashing import code_points
+from clf.quality import TOKENS
+
+WORDS = [
+    "Pier",
+    "pier",
+    "council",
+    "VOTED",
+    "中",
+    "文",
+    "數據",
+    "—",
+    "|",
+    "。",
+    "2025",
+    "x",
+    "𝐃𝐚𝐭𝐚",
+]
+
+
+def _reference_dedupe(texts: list[str]) -> tuple[list[int], list[bool]]:
+    """The cleaner's loop with Python sets of substrings (how it was first written)."""
+    seen: set[str] = set()
+    earlier: dict[str, list[str]] = {}
+    starts, copies = [], []
+    for text in texts:
+        start = -1
+        for prev in earlier.get(text[:8], ()):
+            if text.startswith(prev) and len(text) > len(prev):
+                rest = text[len(prev) :].lstrip(" ,.;:!?，。；：！？-–—|")
+                start, text = len(text) - len(rest), rest
+                break
+        starts.append(start)
+        grams = shingles(text)
+        copies.append(bool(grams) and len(grams & seen) >= DUPLICATE_SHARE * len(grams))
+        if copies[-1]:
+            continue
+        seen |= grams
+        if len(text) >= 8:
+            earlier.setdefault(text[:8], []).append(text)
+    return starts, copies
+
+
+def _reference_repeated(text: str, n: int = 5) -> float:
+    toks = [t.lower() for t in TOKENS.findall(text)]
+    if len(toks) < 4 * n:
+        return 0.0
+    grams = list(zip(*(toks[i:] for i in range(n))))
+    counts = Counter(grams)
+    covered = [False] * len(toks)
+    for i, g in enumerate(grams):
+        if counts[g] > 1:
+            covered[i : i + n] = [True] * n
+    return sum(covered) / len(toks)
+
+
+def _random_article(rng: random.Random) -> list[str]:
+    parts = [" ".join(rng.choice(WORDS) for _ in range(rng.randint(0, 12))) for _ in range(8)]
+    texts = []
+    for _ in range(rng.randint(1, 14)):
+        r = rng.random()
+        if r < 0.3 and texts:
+            texts.append(rng.choice(texts))  # a copy
+        elif r < 0.5 and texts:
+            texts.append(rng.choice(texts) + rng.choice([" ", ". ", "|"]) + rng.choice(parts))
+        else:
+            texts.append(rng.choice(parts))
+    return texts
+
+
+def test_dedupe_matches_the_python_rule():
+    rng = random.Random(11)
+    for _ in range(400):
+        texts = _random_article(rng)
+        codes, seps = code_points(texts)
+        starts, copies = dedupe(codes, code_points(lowered(texts))[0], seps, char_classes(), 0.8)
+        assert (starts.tolist(), copies.tolist()) == _reference_dedupe(texts)
+
+
+def test_repeated_share_and_class_counts_match_the_regexes():
+    rng = random.Random(12)
+    classes = char_classes()
+    for _ in range(300):
+        text = " ".join(rng.choice(WORDS) for _ in range(rng.randint(0, 60)))
+        codes = code_points(lowered([text]))[0]
+        assert abs(repeated_share(codes, classes, 5) - _reference_repeated(text)) < 1e-12
+        han, letters = class_counts(code_points([text])[0], classes)
+        assert han == len(re.findall(r"[\u3400-\u4dbf\u4e00-\u9fff]", text))
+        assert letters == len(re.findall(r"[^\W\d_]", text))
+
+
+def test_token_hashes_do_not_add_up():
+    """'3 21' and '1 41' once hashed the same 2-gram (linear hashes of linear hashes)."""
+    classes = char_classes()
+    text = "october 23rd 2012 3 21 pm " + "october 23rd 2012 1 41 pm " + "filler " * 30
+    assert repeated_share(code_points([text])[0], classes, 5) == _reference_repeated(text)
