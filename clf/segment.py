@@ -75,7 +75,11 @@ def _tokens_of(joined: str) -> tuple[str, ...]:
 
 def parse_html(text: str) -> LexborHTMLParser | None:
     """Parse as a browser would (lexbor, HTML5): DTDs and entities are never fetched or expanded."""
-    text = _XML_DECL.sub("", text.replace("\x00", ""), count=1)
+    if "\x00" in text:
+        text = text.replace("\x00", "")
+    declaration = _XML_DECL.match(text)  # match, not sub: sub would try every position
+    if declaration:
+        text = text[declaration.end() :]
     if not text or text.isspace():
         return None
     return LexborHTMLParser(text)
@@ -84,22 +88,19 @@ def parse_html(text: str) -> LexborHTMLParser | None:
 _KEYS, _FLAGS = tag_table(BLOCK_TAGS, SKIP_TAGS)
 _ENTITIES = {"&amp;": "&", "&lt;": "<", "&gt;": ">", "&nbsp;": "\xa0"}
 _ENTITY = re.compile("|".join(_ENTITIES))
+_NO_CONTEXT: tuple[tuple[str, ...], tuple[str, ...], int] = ((), (), 0)
 
 
 def _contexts(markup: str, info: np.ndarray) -> list[tuple[tuple[str, ...], tuple[str, ...], int]]:
     """Tag path (last 4) and class/id tokens (nearest first) of each context `walk` kept."""
     out: list[tuple[tuple[str, ...], tuple[str, ...], int]] = []
     for parent, tag_a, tag_b, cls_a, cls_b, id_a, id_b, depth in info.tolist():
-        tags, tokens, _ = out[parent] if parent >= 0 else ((), (), 0)
-        joined = f"{_value(markup, cls_a, cls_b)} {_value(markup, id_a, id_b)}"
-        own = _tokens_of(joined) if len(joined) > 1 else ()
-        out.append(
-            (
-                (tags + (markup[tag_a:tag_b],))[-4:],
-                (own + tokens)[:MAX_TOKENS] if own else tokens,
-                depth,
-            )
-        )
+        tags, tokens, _ = out[parent] if parent >= 0 else _NO_CONTEXT
+        if cls_a >= 0 or id_a >= 0:
+            own = _tokens_of(f"{_value(markup, cls_a, cls_b)} {_value(markup, id_a, id_b)}")
+            if own:
+                tokens = (own + tokens)[:MAX_TOKENS]
+        out.append(((tags + (markup[tag_a:tag_b],))[-4:], tokens, depth))
     return out
 
 
@@ -133,7 +134,7 @@ def segment_html(text: str) -> list[Segment]:
     out, rows, info, title_a, title_b = walk(codes, _KEYS, _FLAGS)
     joined = out.tobytes().decode("utf-32-le", "surrogatepass")
     segments = _title(markup, title_a, title_b)
-    contexts = _contexts(markup, info) + [((), (), 0)]  # [-1]: outside any block
+    contexts = _contexts(markup, info) + [_NO_CONTEXT]  # [-1]: outside any block
     for start, end, block, link in rows.tolist():
         path, tokens, depth = contexts[block]
         segments.append(
