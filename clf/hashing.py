@@ -25,7 +25,9 @@ COUNT_NAMES = ("digit", "upper", "cjk", "punct", "separators", "words")
 def code_points(texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
     """The texts joined by NUL separators (a NUL also opens the first and closes the last),
     and the separators' positions: text r is codes[seps[r] + 1 : seps[r + 1]]."""
-    joined = "\0" + "\0".join(t.replace("\0", " ") for t in texts) + "\0"
+    joined = "\0" + "\0".join(texts) + "\0"
+    if joined.count("\0") != len(texts) + 1:  # a text holds a NUL itself
+        joined = "\0" + "\0".join(t.replace("\0", " ") for t in texts) + "\0"
     codes = np.frombuffer(joined.encode("utf-32-le"), dtype=np.uint32)
     return codes, np.flatnonzero(codes == 0)
 
@@ -329,11 +331,19 @@ def _hashed_column(scratch, prefix, src, a, b, n_features) -> int:
 
 
 @njit(cache=True, nogil=True)
+def hashed_column(token, n_features) -> int:
+    """HashingVectorizer's column of one UTF-8 token."""
+    return _hashed_column(
+        np.empty(len(token) + 8, dtype=np.uint8), "", token, 0, len(token), n_features
+    )
+
+
+@njit(cache=True, nogil=True)
 def struct_columns(docs, n_features):
     """Columns of the structure tokens of each document in `docs` (UTF-8, documents split by
     0x00, fields by 0x01: tag, tag path, path tags and class/id tokens each split by 0x02).
 
-    Tokens as in clf.features.struct_tokens: tag_<tag>, path_<last 3 tags joined by _>,
+    Tokens as in clf.features.struct_tokens (readable form): tag_<tag>, path_<last 3 tags joined by _>,
     in_<tag> per path tag, cls_<token> per token and near_<token> for the nearest three;
     a text line ("line") is the one token view_text.
     """
