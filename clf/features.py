@@ -24,6 +24,7 @@ from clf.hashing import (
     csr_dot,
     document_frequency_idf,
     gather_counts,
+    hashed_column,
     ngram_counts,
     similarity_to_first,
     struct_columns,
@@ -125,6 +126,29 @@ def _page_dense(
 
 Rows = tuple[np.ndarray, np.ndarray, np.ndarray]  # CSR (indptr, columns, values)
 FAMILIES = {"char": CHAR_FEATURES, "word": WORD_FEATURES, "struct": STRUCT_FEATURES}
+
+
+def struct_tokens(seg: Segment) -> list[str]:
+    """A segment's structure tokens in readable form. The hot path never builds these
+    strings (`struct_columns` hashes them from the raw fields); they name the structure
+    columns for people (the error-analysis notebook) and are the reference in tests."""
+    if seg.tag == "line":
+        return ["view_text"]
+    parts = [f"tag_{seg.tag}", "path_" + "_".join(seg.path[-3:])]
+    parts += [f"in_{t}" for t in seg.path]
+    parts += [f"cls_{t}" for t in seg.tokens]
+    parts += [f"near_{t}" for t in seg.tokens[:3]]
+    return parts
+
+
+def struct_token_columns(tokens: list[str]) -> np.ndarray:
+    """Columns of readable structure tokens in the stacked feature matrix, hashed by the
+    same compiled murmur3 as the hot path."""
+    cols = [
+        hashed_column(np.frombuffer(t.encode("utf-8", "surrogatepass"), np.uint8), STRUCT_FEATURES)
+        for t in tokens
+    ]
+    return CHAR_FEATURES + WORD_FEATURES + np.array(cols, dtype=np.int64)
 
 
 def _struct_counts(flat: list[Segment]) -> Rows:

@@ -10,7 +10,16 @@ import scipy.sparse as sp
 from sklearn.feature_extraction.text import HashingVectorizer, TfidfTransformer
 
 from clf.cues import clip, digits, text_cues
-from clf.features import STRUCT_FEATURES, Featurizer, _struct_counts, split_weights
+from clf.features import (
+    CHAR_FEATURES,
+    STRUCT_FEATURES,
+    WORD_FEATURES,
+    Featurizer,
+    _struct_counts,
+    split_weights,
+    struct_token_columns,
+    struct_tokens,
+)
 from clf.hashing import (
     MIX,
     STEP,
@@ -95,17 +104,6 @@ def test_tfidf_matches_scikit_learn():
     np.testing.assert_allclose(ours.toarray(), ref.transform(X).toarray(), atol=1e-12)
 
 
-def _struct_tokens(tag: str, path: tuple[str, ...], tokens: tuple[str, ...]) -> list[str]:
-    """Structure as tokens: tag, short tag path, class/id tokens (nearest ones marked)."""
-    if tag == "line":
-        return ["view_text"]
-    parts = [f"tag_{tag}", "path_" + "_".join(path[-3:])]
-    parts += [f"in_{t}" for t in path]
-    parts += [f"cls_{t}" for t in tokens]
-    parts += [f"near_{t}" for t in tokens[:3]]
-    return parts
-
-
 def test_struct_columns_match_hashing_vectorizer():
     hv = HashingVectorizer(
         n_features=STRUCT_FEATURES, alternate_sign=False, norm=None, lowercase=False,
@@ -130,10 +128,13 @@ def test_struct_columns_match_hashing_vectorizer():
         )
         segs.append(Segment(5 + i, "x", tag=path[-1] if path else "body", path=path, tokens=tokens))
     indptr, cols, counts = _struct_counts(segs)
-    docs = [" ".join(_struct_tokens(s.tag, s.path, s.tokens)) for s in segs]
+    docs = [" ".join(struct_tokens(s)) for s in segs]
     ref = hv.transform(docs)
     ours = sp.csr_matrix((counts, cols, indptr), shape=ref.shape)
     assert (ours != ref).nnz == 0
+    tokens = sorted({t for s in segs for t in struct_tokens(s)})
+    want = [hv.transform([t]).indices[0] + CHAR_FEATURES + WORD_FEATURES for t in tokens]
+    assert struct_token_columns(tokens).tolist() == want
 
 
 def test_similarities_match_dense_cosines():
