@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import codecs
+import re
 
 import pytest
 
@@ -22,6 +23,16 @@ def test_text_lines_keep_line_numbers():
     ]
     assert [s.index for s in segs] == [0, 1, 2]
     assert all(s.tag == "line" for s in segs)
+
+
+def test_text_lines_collapse_every_unicode_space():
+    """Lines collapse whitespace runs as `\\s+` → one space would, for every space character
+    (tabs, NBSP, ideographic space, U+1680, the U+2000 block, U+1C..U+1F separators)."""
+    spaces = [c for c in map(chr, range(0x3001)) if re.fullmatch(r"\s", c) and c not in "\n\r"]
+    text = "\n".join(f"{a}x{a}{b}y {b}" for a in spaces for b in spaces[:3])
+    want = [re.sub(r"\s+", " ", raw).strip() for raw in text.splitlines()]
+    assert [s.text for s in segment_text(text)] == [w for w in want if w]
+    assert segment_text("\u3000\t\n") == []
 
 
 def test_html_blocks_skip_invisible_and_keep_structure():
