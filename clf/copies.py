@@ -14,6 +14,7 @@ from numba import njit
 
 from clf.cues import LETTER, WORD
 from clf.hashing import STEP
+from clf.markup import same_span
 
 SHINGLE = 5
 TRIM_CHARS = np.array([ord(c) for c in " ,.;:!?，。；：！？-–—|"], dtype=np.uint32)
@@ -44,27 +45,28 @@ def _table_size(n) -> int:
 
 
 @njit(cache=True, nogil=True)
-def _insert(keys, key) -> bool:
-    """Add key (never 0) to an open-addressing set; False if it was there already."""
+def _slot(keys, key) -> int:
+    """Where key (never 0) sits in an open-addressing set, or the empty slot it would take."""
     mask = len(keys) - 1
     slot = (key * 0x9E3779B1) & mask
-    while keys[slot] != 0:
-        if keys[slot] == key:
-            return False
+    while keys[slot] != 0 and keys[slot] != key:
         slot = (slot + 1) & mask
+    return slot
+
+
+@njit(cache=True, nogil=True)
+def _insert(keys, key) -> bool:
+    """Add key to the set; False if it was there already."""
+    slot = _slot(keys, key)
+    if keys[slot] == key:
+        return False
     keys[slot] = key
     return True
 
 
 @njit(cache=True, nogil=True)
 def _contains(keys, key) -> bool:
-    mask = len(keys) - 1
-    slot = (key * 0x9E3779B1) & mask
-    while keys[slot] != 0:
-        if keys[slot] == key:
-            return True
-        slot = (slot + 1) & mask
-    return False
+    return keys[_slot(keys, key)] == key
 
 
 @njit(cache=True, nogil=True, inline="always")
@@ -88,12 +90,8 @@ def _hash(codes, a, b) -> np.int64:
 
 @njit(cache=True, nogil=True)
 def _starts_with(codes, a, b, pa, pb) -> bool:
-    if pb - pa >= b - a:  # must be strictly longer than the earlier part
-        return False
-    for k in range(pb - pa):
-        if codes[a + k] != codes[pa + k]:
-            return False
-    return True
+    """Whether codes[a:b] starts with, and is strictly longer than, the earlier part pa:pb."""
+    return pb - pa < b - a and same_span(codes, a, a + pb - pa, pa, pb)
 
 
 @njit(cache=True, nogil=True)

@@ -107,7 +107,8 @@ def _equals(c, a, b, word) -> bool:
 
 
 @njit(cache=True, nogil=True)
-def _same(c, a1, b1, a2, b2) -> bool:
+def same_span(c, a1, b1, a2, b2) -> bool:
+    """Whether c[a1:b1] and c[a2:b2] hold the same code points."""
     if b1 - a1 != b2 - a2:
         return False
     for i in range(b1 - a1):
@@ -205,7 +206,9 @@ def _end_tag(c, i, a, b) -> int:
     while i < n:
         x = c[i]
         if x == 60:
-            closing = i + 2 + b - a <= n and c[i + 1] == 47 and _same(c, i + 2, i + 2 + b - a, a, b)
+            closing = (
+                i + 2 + b - a <= n and c[i + 1] == 47 and same_span(c, i + 2, i + 2 + b - a, a, b)
+            )
             if state < 2 and closing and (not script or _tag_at(c, i, "script", True)):
                 return i
             if script and state == 0 and _after(c, i, n, "<!--") >= 0:
@@ -222,24 +225,20 @@ def _end_tag(c, i, a, b) -> int:
     return n
 
 
+_ENTITY_NAMES = ("amp;", "lt;", "gt;", "nbsp;")  # the only entities lexbor's serialiser writes
+_ENTITY_CODES = (38, 60, 62, 0xA0)
+
+
 @njit(cache=True, nogil=True)
 def _decoded(c, i, b, raw):
     """The code point at c[i] after entity decoding, and where the next one starts."""
     x = c[i]
     if x != 38 or raw:
         return x, i + 1
-    j = _after(c, i + 1, b, "amp;")
-    if j >= 0:
-        return 38, j
-    j = _after(c, i + 1, b, "lt;")
-    if j >= 0:
-        return 60, j
-    j = _after(c, i + 1, b, "gt;")
-    if j >= 0:
-        return 62, j
-    j = _after(c, i + 1, b, "nbsp;")
-    if j >= 0:
-        return 0xA0, j
+    for k in range(len(_ENTITY_NAMES)):
+        j = _after(c, i + 1, b, _ENTITY_NAMES[k])
+        if j >= 0:
+            return _ENTITY_CODES[k], j
     return x, i + 1
 
 
@@ -361,7 +360,7 @@ def walk(c, keys, flags):
             while b < n and c[b] != 62 and not _isspace(c[b]):
                 b += 1
             s = top
-            while s >= 0 and not _same(c, stack[s, 0], stack[s, 1], a, b):
+            while s >= 0 and not same_span(c, stack[s, 0], stack[s, 1], a, b):
                 s -= 1
             if s >= 0:
                 top = s - 1
