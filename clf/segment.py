@@ -119,19 +119,20 @@ def _title(markup: str, a: int, b: int) -> list[Segment]:
     return [Segment(index=0, text=text, tag="title", path=("title",), depth=1)] if text else []
 
 
-def segment_html(text: str) -> list[Segment]:
-    """One segment per visible run of text between block boundaries, in document order; the
-    page <title> comes first as a headline copy.
-
-    lexbor parses the page; one compiled pass over its serialised markup (`clf.markup.walk`)
-    finds the runs, so no Python work is done per node, only per segment.
-    """
-    tree = parse_html(text)
-    if tree is None or tree.root is None:
-        return []
+def serialise(tree: LexborHTMLParser) -> tuple[str, np.ndarray]:
+    """The repaired tree as markup, and that markup's code points for `walk`."""
     markup = tree.html or ""
-    codes = np.frombuffer(markup.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
-    out, rows, info, title_a, title_b = walk(codes, _KEYS, _FLAGS)
+    return markup, np.frombuffer(markup.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
+
+
+def walk_markup(codes: np.ndarray) -> tuple:
+    """The compiled pass over the markup (`clf.markup.walk`) with the block/skip tag tables."""
+    return walk(codes, _KEYS, _FLAGS)
+
+
+def segments_of(markup: str, walked: tuple) -> list[Segment]:
+    """Segments from what `walk` found: the runs' text, their blocks' contexts, the title."""
+    out, rows, info, title_a, title_b = walked
     joined = out.tobytes().decode("utf-32-le", "surrogatepass")
     segments = _title(markup, title_a, title_b)
     contexts = _contexts(markup, info) + [_NO_CONTEXT]  # [-1]: outside any block
@@ -149,6 +150,20 @@ def segment_html(text: str) -> list[Segment]:
             )
         )
     return segments
+
+
+def segment_html(text: str) -> list[Segment]:
+    """One segment per visible run of text between block boundaries, in document order; the
+    page <title> comes first as a headline copy.
+
+    lexbor parses the page; one compiled pass over its serialised markup finds the runs, so
+    no Python work is done per node, only per segment.
+    """
+    tree = parse_html(text)
+    if tree is None or tree.root is None:
+        return []
+    markup, codes = serialise(tree)
+    return segments_of(markup, walk_markup(codes))
 
 
 def segment(text: str, kind: Kind = "auto") -> tuple[Literal["html", "text"], list[Segment]]:

@@ -19,7 +19,15 @@ from clf.clean import clean_article
 from clf.decode import decode
 from clf.model import LABELS, context_features, ovr_proba, pipeline_proba
 from clf.quality import assess
-from clf.segment import segment
+from clf.segment import (
+    detect_kind,
+    parse_html,
+    segment,
+    segment_text,
+    segments_of,
+    serialise,
+    walk_markup,
+)
 from training.data import DEFAULT_DATA, pages
 
 
@@ -48,8 +56,20 @@ def main(argv: list[str] | None = None) -> None:
         for raw in html:
             with stage("decode"):
                 text = decode(raw)
-            with stage("segment (lexbor parse + walk)"):
-                _, segs = segment(text)
+            if detect_kind(text) == "html":
+                with stage("segment: lexbor parse"):
+                    tree = parse_html(text)
+                if tree is None or tree.root is None:
+                    continue
+                with stage("segment: lexbor serialise"):
+                    markup, codes = serialise(tree)
+                with stage("segment: compiled walk"):
+                    walked = walk_markup(codes)
+                with stage("segment: contexts, Segment objects"):
+                    segs = segments_of(markup, walked)
+            else:
+                with stage("segment: text lines"):
+                    segs = segment_text(text)
             if not segs:
                 continue
             with stage("features (hashing, tf-idf, shallow)"):
