@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from clf.cues import LETTER, WORD
+from clf.cues import LETTER, WORD, _one_of
 from clf.hashing import STEP
 from clf.markup import same_span
 
@@ -98,8 +98,8 @@ def _starts_with(codes, a, b, pa, pb) -> bool:
 def dedupe(codes, lowered, seps, classes, share):
     """For texts codes[seps[r] + 1 : seps[r + 1]] in order: where each one starts after
     trimming an earlier kept part it begins with (offset in the text; -1: not trimmed),
-    and whether it is a
-    copy (at least `share` of its distinct shingles seen in kept texts before it).
+    and whether it is a copy (at least `share` of its distinct shingles seen in kept texts
+    before it).
 
     `lowered` is the lower-cased text at the same positions, for the shingles.
     """
@@ -112,26 +112,17 @@ def dedupe(codes, lowered, seps, classes, share):
     chain = np.full(n_rows, -1, dtype=np.int64)  # next kept part with the same first 8
     kept_a = np.zeros(n_rows, dtype=np.int64)
     norm = np.empty(len(codes), dtype=np.uint32)
-    mask = len(heads) - 1
     for r in range(n_rows):
         a, b = seps[r] + 1, seps[r + 1]
         if b - a >= PREFIX:
             key = _hash(codes, a, a + PREFIX)
-            slot = (key * 0x9E3779B1) & mask
-            while heads[slot] != 0 and heads[slot] != key:
-                slot = (slot + 1) & mask
+            slot = _slot(heads, key)
             p = head_rows[slot] if heads[slot] == key else -1
             while p >= 0:  # earliest kept part first, as they were added
                 pa, pb = kept_a[p], seps[p + 1]
                 if _starts_with(codes, a, b, pa, pb):
                     a += pb - pa
-                    while a < b:
-                        trimmed = False
-                        for t in TRIM_CHARS:
-                            if codes[a] == t:
-                                trimmed = True
-                        if not trimmed:
-                            break
+                    while a < b and _one_of(codes[a], TRIM_CHARS):
                         a += 1
                     start[r] = a - seps[r] - 1
                     break
@@ -166,9 +157,7 @@ def dedupe(codes, lowered, seps, classes, share):
         if b - a >= PREFIX:  # remember this kept part by its first 8 characters
             kept_a[r] = a
             key = _hash(codes, a, a + PREFIX)
-            slot = (key * 0x9E3779B1) & mask
-            while heads[slot] != 0 and heads[slot] != key:
-                slot = (slot + 1) & mask
+            slot = _slot(heads, key)
             if heads[slot] == 0:
                 heads[slot] = key
                 head_rows[slot] = r
@@ -217,11 +206,8 @@ def repeated_share(lowered, classes, n) -> float:
     keys = np.zeros(_table_size(n_grams), dtype=np.int64)
     counts = np.zeros(len(keys), dtype=np.int64)
     where = np.empty(n_grams, dtype=np.int64)
-    mask = len(keys) - 1
     for g in range(n_grams):
-        slot = (grams[g] * 0x9E3779B1) & mask
-        while keys[slot] != 0 and keys[slot] != grams[g]:
-            slot = (slot + 1) & mask
+        slot = _slot(keys, grams[g])
         keys[slot] = grams[g]
         counts[slot] += 1
         where[g] = slot

@@ -30,7 +30,6 @@ _HTML_SNIFF = re.compile(
     re.I,
 )
 _TOKEN_SPLIT = re.compile(r"[^a-z0-9]+")
-_WS = re.compile(r"\s+")
 _XML_DECL = re.compile(r"^\s*<\?xml[^>]*\?>", re.I)
 MAX_TOKENS = 16  # class/id tokens kept per segment (nearest ancestors first)
 
@@ -61,7 +60,7 @@ def segment_text(text: str) -> list[Segment]:
     """One segment per non-empty line, keeping its 1-based line number."""
     out: list[Segment] = []
     for n, raw in enumerate(text.splitlines(), start=1):
-        line = " ".join(raw.split())  # = _WS.sub(" ", raw).strip() for every code point, faster
+        line = " ".join(raw.split())  # = re.sub(r"\s+", " ", raw).strip(), without a regex
         if line:
             out.append(Segment(index=len(out), text=line, line=n))
     return out
@@ -89,8 +88,6 @@ def parse_html(text: str) -> LexborHTMLParser | None:
 
 
 _KEYS, _FLAGS = tag_table(BLOCK_TAGS, SKIP_TAGS)
-_ENTITIES = {"&amp;": "&", "&lt;": "<", "&gt;": ">", "&nbsp;": "\xa0"}
-_ENTITY = re.compile("|".join(_ENTITIES))
 _NO_CONTEXT: tuple[tuple[str, ...], tuple[str, ...], int] = ((), (), 0)
 
 
@@ -100,12 +97,7 @@ def _contexts(markup: str, info: np.ndarray) -> list[tuple[tuple[str, ...], tupl
     for parent, tag_a, tag_b, cls_a, cls_b, id_a, id_b, depth in info.tolist():
         tags, tokens, _ = out[parent] if parent >= 0 else _NO_CONTEXT
         if cls_a >= 0 or id_a >= 0:
-            if cls_a < 0:
-                own = _tokens_of(markup[id_a:id_b])
-            elif id_a < 0:
-                own = _tokens_of(markup[cls_a:cls_b])
-            else:
-                own = _tokens_of(f"{markup[cls_a:cls_b]} {markup[id_a:id_b]}")
+            own = _tokens_of(f"{markup[cls_a:cls_b]} {markup[id_a:id_b]}")  # absent: -1:-1, ""
             if own:
                 tokens = (own + tokens)[:MAX_TOKENS]
         out.append(((tags + (markup[tag_a:tag_b],))[-4:], tokens, depth))
@@ -113,9 +105,8 @@ def _contexts(markup: str, info: np.ndarray) -> list[tuple[tuple[str, ...], tupl
 
 
 def _title(markup: str, a: int, b: int) -> list[Segment]:
-    text = (
-        _WS.sub(" ", _ENTITY.sub(lambda m: _ENTITIES[m[0]], markup[a:b])).strip() if a >= 0 else ""
-    )
+    """The <title> text: the serialiser escaped only &, <, > and no-break spaces in it."""
+    text = " ".join(html.unescape(markup[a:b]).split()) if a >= 0 else ""
     return [Segment(index=0, text=text, tag="title", path=("title",), depth=1)] if text else []
 
 

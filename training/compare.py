@@ -177,8 +177,9 @@ def run(data: Path, limit: int | None, mode: str) -> dict:
     cpu = dict.fromkeys(tools, 0.0)
     # Tools take turns on blocks of pages, so a machine that speeds up or slows down during
     # the run (shared hosts do) shifts every tool alike and the ratios stay fair.
-    for start in range(0, len(tests), SPEED_BLOCK):
-        block = list(zip(tests, inputs))[start : start + SPEED_BLOCK]
+    pairs = list(zip(tests, inputs))
+    for start in range(0, len(pairs), SPEED_BLOCK):
+        block = pairs[start : start + SPEED_BLOCK]
         for name, fn in tools.items():
             t0 = time.process_time()
             outputs[name] += [
