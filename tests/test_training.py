@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import json
 
+import numpy as np
 import pytest
 
 import clf
+from clf.model import NOISE_BIASES, choose_noise_bias
 from clf.segment import Segment
 from tests.conftest import EXAMPLES, SHARED
 from training import train_and_evaluate
@@ -96,6 +98,7 @@ def test_small_train_run_writes_a_working_model(tmp_path):
             "trafilatura-eval",
             "--jobs",
             "1",
+            "--noise-offset",
         ]
     )
     written = json.loads((tmp_path / "metrics.json").read_text())
@@ -103,5 +106,17 @@ def test_small_train_run_writes_a_working_model(tmp_path):
     assert set(written["test"]["html"]["segments"]["labels"]) == {"article", "clutter", "noise"}
     assert written["trained_on"]["pages"] > 0 and metrics["test_pages"]["pages"] > 0
     model = clf.load(tmp_path / "clf-model.joblib")
+    assert model.model.noise_bias in NOISE_BIASES
     page = model.classify((EXAMPLES / "harbour.html").read_bytes())
     assert page.segments and {s.label for s in page.segments} <= set(clf.LABELS)
+
+
+def test_noise_bias_is_raised_where_a_plain_argmax_under_calls_rare_noise():
+    rng = np.random.default_rng(0)
+    sizes, centres = (900, 300, 100), (0.0, -3.0, 1.2)  # noise: rare, overlapping article
+    x = np.concatenate([rng.normal(c, 1.0, n) for c, n in zip(centres, sizes)])[:, None]
+    y = np.repeat([0, 1, 2], sizes)
+    site = np.array([f"site{i}" for i in rng.integers(0, 40, len(y))])
+    bias = choose_noise_bias(x, y, site)
+    assert bias in NOISE_BIASES and bias > 0
+    assert choose_noise_bias(x, y, np.full(len(y), "one-site")) == 0.0  # nothing to hold in
