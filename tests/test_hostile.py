@@ -280,3 +280,13 @@ def test_a_genuine_copy_with_its_manifest_loads(tmp_path):
     shutil.copy(default_model_path(), model)
     shutil.copy(manifest_path(default_model_path()), manifest_path(model))
     assert clf.load(model).classify(PARA).segments
+
+
+def test_sanitize_fast_path_matches_the_regex_below_u3000_and_around_the_surrogates():
+    from clf.safety import _UNPARSABLE, sanitize
+
+    for c in [*range(0x3000), *range(0xD7F0, 0xE010)]:
+        for text in (chr(c), f"a{chr(c)}ü", f"中{chr(c)}"):
+            assert sanitize(text) == _UNPARSABLE.sub("", text), hex(c)
+    for text in ("a\ud800b", "ok \udfff\x00", "\U0001f600\x7f", "plain ü 中文 \t\n\r"):
+        assert sanitize(text) == _UNPARSABLE.sub("", text)

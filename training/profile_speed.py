@@ -19,6 +19,7 @@ from clf.clean import clean_article
 from clf.decode import decode
 from clf.model import LABELS, context_features, ovr_proba, pipeline_proba
 from clf.quality import assess
+from clf.safety import sanitize
 from clf.segment import (
     detect_kind,
     parse_html,
@@ -56,6 +57,8 @@ def main(argv: list[str] | None = None) -> None:
         for raw in html:
             with stage("decode"):
                 text = decode(raw)
+            with stage("sanitize (control characters)"):
+                text = sanitize(text)
             if detect_kind(text) == "html":
                 with stage("segment: lexbor parse"):
                     tree = parse_html(text)
