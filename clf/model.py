@@ -239,10 +239,10 @@ def choose_noise_bias(
         article = [f1_score(held[m] == 0, pred[m] == 0) for m in groups]
         return f1_score(held, pred, average="macro"), np.array(article)
 
-    base = scores(0.0)[1]
+    results = [(bias, *scores(bias)) for bias in NOISE_BIASES]
+    base = results[0][2]  # NOISE_BIASES[0] is no offset
     best, best_f1 = 0.0, -1.0
-    for bias in NOISE_BIASES:
-        macro, article = scores(bias)
+    for bias, macro, article in results:
         log(
             f"  noise offset {bias:+.2f}: held-in macro-F1 {macro:.3f}, worst article F1 change "
             f"{(article - base).min() if len(base) else 0.0:+.3f}"

@@ -23,8 +23,8 @@ _MAGIC = (
 )
 # C0 controls except tab/newline/CR, DEL, and lone surrogates: no page text needs them, and
 # lone surrogates cannot even be encoded for the parser.
-_UNPARSABLE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]")
 _CONTROL_BYTES = bytes([*range(0x09), 0x0B, 0x0C, *range(0x0E, 0x20), 0x7F])
+_UNPARSABLE = re.compile(f"[{re.escape(_CONTROL_BYTES.decode('ascii'))}\ud800-\udfff]")
 
 
 class PageError(ValueError):
