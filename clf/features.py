@@ -21,7 +21,6 @@ from clf.hashing import (
     SEPARATORS,
     char_counts,
     code_points,
-    csr_dot,
     document_frequency_idf,
     gather_counts,
     hashed_column,
@@ -29,6 +28,7 @@ from clf.hashing import (
     similarity_to_first,
     struct_columns,
     tfidf,
+    tfidf_dot,
     word_counts,
 )
 from clf.segment import Segment
@@ -192,6 +192,9 @@ class Batch:
     dense: np.ndarray  # standardised shallow features with neighbours, one row per segment
     own: list[np.ndarray]  # per page: shallow features (unscaled)
     bounds: np.ndarray  # page i is rows bounds[i]:bounds[i+1]
+    sparse_linear: np.ndarray | None = (
+        None  # stage 1's sum over the families, if featurised with it
+    )
 
     def page(self, i: int) -> slice:
         return slice(int(self.bounds[i]), int(self.bounds[i + 1]))
@@ -210,20 +213,22 @@ class Batch:
         ]
         return sp.hstack([*mats, sp.csr_matrix(self.dense)], format="csr")
 
-    def linear(self, weights: dict[str, np.ndarray], intercept: np.ndarray) -> np.ndarray:
-        """X @ W + intercept without building X (`weights` from `split_weights`)."""
-        out = self.dense @ weights["dense"] + intercept
-        for name, (p, c, v) in self.families.items():
-            csr_dot(p, c, v, weights[name], out)
-        return out
+    def linear(self, dense_weights: np.ndarray, intercept: np.ndarray) -> np.ndarray:
+        """X @ W + intercept without building X; the families' part was summed while they
+        were weighted (`Featurizer.featurize(stage1=...)`)."""
+        if self.sparse_linear is None:
+            raise ValueError("featurize(stage1=...) computes the linear part of the families")
+        return self.dense @ dense_weights + intercept + self.sparse_linear
 
 
-def split_weights(coef: np.ndarray) -> dict[str, np.ndarray]:
-    """A linear model's coef_ (k × n_features, columns as in `Batch.X`) as one contiguous
-    (n × k) block per feature family, the layout `Batch.linear` reads row by row."""
+def stage1_tables(coef: np.ndarray, idf: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """A linear model's coef_ (k × n_features, columns as in `Batch.X`) as run time reads it:
+    per feature family an (n × (1 + k)) table whose rows are [idf, idf·w_1 … idf·w_k], and the
+    dense block as (n_dense × k)."""
     out, start = {}, 0
     for name, n in FAMILIES.items():
-        out[name] = np.ascontiguousarray(coef[:, start : start + n].T)
+        weights = coef[:, start : start + n].T
+        out[name] = np.ascontiguousarray(np.column_stack([idf[name], idf[name][:, None] * weights]))
         start += n
     out["dense"] = np.ascontiguousarray(coef[:, start:].T)
     return out
@@ -249,8 +254,14 @@ class Featurizer:
         }
         return raw, char_counts(codes, seps, PUNCT, SEPARATORS), cues
 
-    def featurize(self, pages: list[list[Segment]], fit: bool = False) -> Batch:
-        """All segments of all pages, one compiled pass per feature family."""
+    def featurize(
+        self,
+        pages: list[list[Segment]],
+        fit: bool = False,
+        stage1: dict[str, np.ndarray] | None = None,
+    ) -> Batch:
+        """All segments of all pages, one compiled pass per feature family; with `stage1`
+        (`stage1_tables`) the same pass sums the families' part of the linear layer."""
         bounds = np.cumsum([0] + [len(p) for p in pages])
         chunks = [self._raw(chunk) for chunk in _chunks(pages, CHUNK_SEGMENTS)]
         raw = {k: _stack([c[0][k] for c in chunks]) for k in FAMILIES}
@@ -261,7 +272,15 @@ class Featurizer:
             self.idf = {
                 k: document_frequency_idf(raw[k][1], len(counts), FAMILIES[k]) for k in FAMILIES
             }
-        families = {k: (p, c, tfidf(p, c, v, self.idf[k])) for k, (p, c, v) in raw.items()}
+        if stage1 is None:
+            sparse_linear = None
+            families = {k: (p, c, tfidf(p, c, v, self.idf[k])) for k, (p, c, v) in raw.items()}
+        else:
+            sparse_linear = np.zeros((len(counts), stage1["dense"].shape[1]))
+            families = {
+                k: (p, c, tfidf_dot(p, c, v, stage1[k], sparse_linear))
+                for k, (p, c, v) in raw.items()
+            }
         own = []
         for i, segs in enumerate(pages):
             rows = slice(int(bounds[i]), int(bounds[i + 1]))
@@ -282,4 +301,4 @@ class Featurizer:
             self.scale = dense.std(axis=0)
             self.scale[self.scale == 0] = 1.0
         dense = (dense - self.mean) / self.scale
-        return Batch(families=families, dense=dense, own=own, bounds=bounds)
+        return Batch(families, dense, own, bounds, sparse_linear)

@@ -30,7 +30,7 @@ from clf.features import (
     Batch,
     Featurizer,
     Rows,
-    split_weights,
+    stage1_tables,
     with_neighbours,
 )
 from clf.hashing import similarity_to_centroid
@@ -52,9 +52,9 @@ def _stage1() -> SGDClassifier:
     )
 
 
-def ovr_proba(weights: dict[str, np.ndarray], intercept: np.ndarray, batch: Batch) -> np.ndarray:
+def ovr_proba(dense_weights: np.ndarray, intercept: np.ndarray, batch: Batch) -> np.ndarray:
     """SGDClassifier(log_loss).predict_proba, straight from the feature rows."""
-    prob = expit(batch.linear(weights, intercept))
+    prob = expit(batch.linear(dense_weights, intercept))
     total = prob.sum(axis=1, keepdims=True)
     return np.divide(prob, total, out=np.full_like(prob, 1 / 3), where=total > 0)
 
@@ -121,20 +121,20 @@ class SegmentModel:
         self.noise_bias = 0.0  # added to stage 2's noise intercept (`fit(noise_offset=True)`)
 
     @cached_property
-    def stage1_weights(self) -> dict[str, np.ndarray]:
-        """Stage-1 weights laid out per feature family; made once, never pickled."""
-        return split_weights(self.stage1.coef_)
+    def stage1_tables(self) -> dict[str, np.ndarray]:
+        """Stage-1 weights laid out for `featurize`; made once, never pickled."""
+        return stage1_tables(self.stage1.coef_, self.featurizer.idf)
 
     def __getstate__(self) -> dict:
-        return {k: v for k, v in self.__dict__.items() if k != "stage1_weights"}
+        return {k: v for k, v in self.__dict__.items() if k != "stage1_tables"}
 
     # ------------------------------------------------------------------ inference
     def predict_proba(self, pages: list[list[Segment]]) -> list[np.ndarray]:
         """Per page, an (n_segments × 3) array of probabilities in `LABELS` order."""
         if not any(pages):
             return [np.zeros((0, 3)) for _ in pages]
-        batch = self.featurizer.featurize(pages)
-        p1 = ovr_proba(self.stage1_weights, self.stage1.intercept_, batch)
+        batch = self.featurizer.featurize(pages, stage1=self.stage1_tables)
+        p1 = ovr_proba(self.stage1_tables["dense"], self.stage1.intercept_, batch)
         return [self._stage2(p1, batch, i) for i in range(len(pages))]
 
     def _stage2(self, p1: np.ndarray, batch: Batch, i: int) -> np.ndarray:
@@ -183,7 +183,7 @@ class SegmentModel:
                 oof[te] = _fit_stage1(X[tr], y[tr]).predict_proba(X[te])
         log(f"stage 1, all: {known.sum():,} training segments")
         self.stage1 = _fit_stage1(X[known], y[known])
-        self.__dict__.pop("stage1_weights", None)
+        self.__dict__.pop("stage1_tables", None)
         if n_folds < 2:
             oof = self.stage1.predict_proba(X)
         ctx = np.vstack(

@@ -16,7 +16,7 @@ from clf.features import (
     WORD_FEATURES,
     Featurizer,
     _struct_counts,
-    split_weights,
+    stage1_tables,
     struct_token_columns,
     struct_tokens,
 )
@@ -156,12 +156,14 @@ def test_batch_linear_equals_the_sparse_product():
         for s in range(3)
     ]  # fmt: skip
     f = Featurizer()
-    batch = f.featurize(pages, fit=True)
-    X = batch.X
+    X = f.featurize(pages, fit=True).X
     coef = np.random.default_rng(0).normal(size=(3, X.shape[1]))
     intercept = np.array([0.1, -0.2, 0.3])
+    tables = stage1_tables(coef, f.idf)
+    batch = f.featurize(pages, stage1=tables)
+    np.testing.assert_allclose(batch.X.toarray(), X.toarray(), atol=1e-12)  # same TF-IDF values
     np.testing.assert_allclose(
-        batch.linear(split_weights(coef), intercept), X @ coef.T + intercept, atol=1e-9
+        batch.linear(tables["dense"], intercept), X @ coef.T + intercept, atol=1e-9
     )
 
 

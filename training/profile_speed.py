@@ -75,10 +75,10 @@ def main(argv: list[str] | None = None) -> None:
                     segs = segment_text(text)
             if not segs:
                 continue
-            with stage("features (hashing, tf-idf, shallow)"):
-                batch = model.featurizer.featurize([segs])
+            with stage("features (hashing, tf-idf·W, shallow)"):
+                batch = model.featurizer.featurize([segs], stage1=model.stage1_tables)
             with stage("stage 1 (linear)"):
-                p1 = ovr_proba(model.stage1_weights, model.stage1.intercept_, batch)
+                p1 = ovr_proba(model.stage1_tables["dense"], model.stage1.intercept_, batch)
             with stage("context features"):
                 ctx = context_features(p1, batch.own[0], batch.text(batch.page(0)))
             with stage("stage 2 (linear)"):
