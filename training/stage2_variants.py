@@ -1,0 +1,109 @@
+"""Stage-2 variants under site-grouped cross-validation on the training sites only.
+
+    python -m training.stage2_variants --data ../shared/data [--cache /tmp/stage2_ctx.npz]
+
+Builds the stage-2 table exactly as training does (out-of-fold stage-1 outputs, folds by
+site) and fits each variant of stage 2 on two thirds of the training sites, scoring the
+rest. Test sites are never read. The table costs about 5 minutes and 20 GB to build, so it
+is cached. An experiment, not part of the shipped model: it is how extra stage-2 inputs
+were tried and rejected (see README, "Tried and not shipped").
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+from pathlib import Path
+from unittest import mock
+
+import numpy as np
+from sklearn.metrics import f1_score
+from sklearn.model_selection import GroupKFold
+
+import clf.model
+from clf.model import WINDOW, SegmentModel, _stage2
+from training.corpus import build_corpus
+from training.data import DEFAULT_DATA
+from training.train_and_evaluate import training_views
+
+# Column layout of clf.model.context_features.
+LOGIT = slice(0, 3)
+NEIGHBOURS = slice(3, 3 + 3 * len(WINDOW))
+SMOOTH, BEFORE, AFTER = 27, 29, 30
+OWN_LENGTH = 35  # log1p(characters), the first shallow feature
+
+
+class _Captured(Exception):
+    pass
+
+
+def stage2_table(data: Path, cache: Path) -> dict[str, np.ndarray]:
+    """(ctx, y, site, stratum) of the labelled training segments, as `SegmentModel.fit`
+    hands them to the noise-offset step."""
+    if cache.is_file():
+        return dict(np.load(cache))
+    train = [p for p in build_corpus(data, jobs=2) if not p.test]
+    segs, labels, groups, langs = training_views(train)
+    table: dict[str, np.ndarray] = {}
+
+    def capture(ctx, y, site, strata, log):
+        table.update(ctx=ctx, y=y, site=site, strata=strata)
+        raise _Captured
+
+    with mock.patch.object(clf.model, "choose_noise_bias", capture):
+        try:
+            SegmentModel().fit(segs, labels, groups, langs=langs, noise_offset=True)
+        except _Captured:
+            pass
+    np.savez(cache, **table)
+    return table
+
+
+def variants(ctx: np.ndarray) -> dict[str, np.ndarray]:
+    """The shipped inputs, and the shipped inputs plus interaction terms a linear layer
+    cannot form itself: own stage-1 output against its nearest neighbours' (on short
+    segments, where the seed misses are), and against the smoothed/before/after context."""
+    p = np.exp(ctx[:, LOGIT])
+    near = ctx[:, NEIGHBOURS].reshape(len(ctx), len(WINDOW), 3)[:, 2:4].mean(axis=1)
+    short = (ctx[:, OWN_LENGTH] < np.log1p(40)).astype(float)[:, None]
+    own = ctx[:, LOGIT]
+    return {
+        "shipped": ctx,
+        "contrast": np.hstack([ctx, p - near, (p - near) * short]),
+        "own x context": np.hstack(
+            [ctx] + [own * ctx[:, [k]] for k in (SMOOTH, BEFORE, AFTER)] + [own * short]
+        ),
+    }
+
+
+def main(argv: list[str] | None = None) -> None:
+    ap = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    ap.add_argument("--data", type=Path, default=DEFAULT_DATA)
+    ap.add_argument("--cache", type=Path, default=Path("/tmp/stage2_ctx.npz"))
+    args = ap.parse_args(argv)
+    build_started = time.time()
+    table = stage2_table(args.data, args.cache)
+    y, site, strata = table["y"], table["site"], table["strata"]
+    print(f"{len(y):,} labelled training segments ({time.time() - build_started:.0f}s)")
+    for name, X in variants(table["ctx"]).items():
+        t = time.time()
+        pred = np.zeros_like(y)
+        for tr, te in GroupKFold(n_splits=3).split(X, y, site):
+            pred[te] = _stage2().fit(X[tr], y[tr]).predict(X[te])
+        per_class = f1_score(y, pred, average=None)
+        worst = min(
+            f1_score(y[strata == s] == 0, pred[strata == s] == 0)
+            for s in np.unique(strata)
+            if (y[strata == s] == 0).sum() >= 200
+        )
+        print(
+            f"  {name:<14} macro-F1 {per_class.mean():.4f}  article/clutter/noise "
+            f"{' / '.join(f'{f:.4f}' for f in per_class)}  worst article F1 (language × view) "
+            f"{worst:.3f}  ({time.time() - t:.0f}s)"
+        )
+
+
+if __name__ == "__main__":
+    main()
