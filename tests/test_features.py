@@ -200,3 +200,22 @@ def test_clip_keeps_head_and_tail_of_long_texts():
     codes, seps = clip(*code_points(texts), 400, 300, 100)
     clipped = codes.tobytes().decode("utf-32-le").split("\0")[1:-1]
     assert clipped == [t if len(t) <= 400 else t[:300] + " " + t[-100:] for t in texts]
+
+
+def test_compiled_inference_equals_the_fitted_scikit_learn_models(model, harbour_html, harbour_txt):
+    """The shipped model's run-time path (stage-1 sums inside the TF-IDF pass, array-level
+    stage 2) gives what its fitted scikit-learn estimators give on the same features."""
+    from clf.decode import decode
+    from clf.model import context_features, ovr_proba, pipeline_proba
+    from clf.segment import segment
+
+    m = model.model
+    pages = [segment(decode(harbour_html))[1], segment(harbour_txt)[1]]
+    batch = m.featurizer.featurize(pages, stage1=m.stage1_tables)
+    p1 = ovr_proba(m.stage1_tables["dense"], m.stage1.intercept_, batch)
+    np.testing.assert_allclose(p1, m.stage1.predict_proba(batch.X), atol=1e-12)
+    for i, probs in enumerate(m.predict_proba(pages)):
+        rows = batch.page(i)
+        ctx = context_features(p1[rows], batch.own[i], batch.text(rows))
+        np.testing.assert_allclose(pipeline_proba(m.stage2, ctx), m.stage2.predict_proba(ctx))
+        np.testing.assert_allclose(probs, m.stage2.predict_proba(ctx), atol=1e-12)
