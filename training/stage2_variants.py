@@ -1,12 +1,13 @@
-"""Stage-2 variants under site-grouped cross-validation on the training sites only.
+"""Model variants under site-grouped cross-validation on the training sites only.
 
-    python -m training.stage2_variants --data ../shared/data [--cache /tmp/stage2_ctx.npz]
+    python -m training.stage2_variants --data ../shared/data [--alpha 1e-5] [--variants ...]
 
 Builds the stage-2 table exactly as training does (out-of-fold stage-1 outputs, folds by
-site) and fits each variant of stage 2 on two thirds of the training sites, scoring the
-rest. Test sites are never read. The table costs about 5 minutes and 20 GB to build, so it
-is cached. An experiment, not part of the shipped model: it is how extra stage-2 inputs
-were tried and rejected (see README, "Tried and not shipped").
+site; `--alpha` changes stage 1's regularisation) and fits each variant of stage 2 on two
+thirds of the training sites, scoring the rest. Test sites are never read. The table costs
+about 5 minutes and 20 GB to build, so it is cached per alpha. An experiment, not part of
+the shipped model: it is how stage-1 regularisation and extra stage-2 inputs were tried
+(see README, "Tried and not shipped").
 """
 
 from __future__ import annotations
@@ -17,11 +18,12 @@ from pathlib import Path
 from unittest import mock
 
 import numpy as np
+from sklearn.linear_model import SGDClassifier
 from sklearn.metrics import f1_score
 from sklearn.model_selection import GroupKFold
 
 import clf.model
-from clf.model import WINDOW, SegmentModel, _stage2
+from clf.model import WINDOW, SegmentModel, _stage1, _stage2
 from training.corpus import build_corpus
 from training.data import DEFAULT_DATA
 from training.train_and_evaluate import training_views
@@ -37,9 +39,9 @@ class _Captured(Exception):
     pass
 
 
-def stage2_table(data: Path, cache: Path) -> dict[str, np.ndarray]:
+def stage2_table(data: Path, cache: Path, alpha: float) -> dict[str, np.ndarray]:
     """(ctx, y, site, stratum) of the labelled training segments, as `SegmentModel.fit`
-    hands them to the noise-offset step."""
+    hands them to the noise-offset step, with stage 1 regularised by `alpha`."""
     if cache.is_file():
         return dict(np.load(cache))
     train = [p for p in build_corpus(data, jobs=2) if not p.test]
@@ -50,7 +52,13 @@ def stage2_table(data: Path, cache: Path) -> dict[str, np.ndarray]:
         table.update(ctx=ctx, y=y, site=site, strata=strata)
         raise _Captured
 
-    with mock.patch.object(clf.model, "choose_noise_bias", capture):
+    def stage1() -> SGDClassifier:
+        return _stage1().set_params(alpha=alpha)
+
+    with (
+        mock.patch.object(clf.model, "choose_noise_bias", capture),
+        mock.patch.object(clf.model, "_stage1", stage1),
+    ):
         try:
             SegmentModel().fit(segs, labels, groups, langs=langs, noise_offset=True)
         except _Captured:
@@ -81,13 +89,24 @@ def main(argv: list[str] | None = None) -> None:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     ap.add_argument("--data", type=Path, default=DEFAULT_DATA)
-    ap.add_argument("--cache", type=Path, default=Path("/tmp/stage2_ctx.npz"))
+    ap.add_argument(
+        "--alpha", type=float, default=_stage1().alpha, help="stage 1 (shipped: %(default)g)"
+    )
+    ap.add_argument("--variants", nargs="*", default=None, help="stage-2 variants (default: all)")
+    ap.add_argument("--cache", type=Path, default=Path("/tmp"), help="where the tables are cached")
     args = ap.parse_args(argv)
     build_started = time.time()
-    table = stage2_table(args.data, args.cache)
+    table = stage2_table(args.data, args.cache / f"stage2_ctx_alpha{args.alpha:g}.npz", args.alpha)
     y, site, strata = table["y"], table["site"], table["strata"]
-    print(f"{len(y):,} labelled training segments ({time.time() - build_started:.0f}s)")
+    print(
+        f"stage 1 alpha {args.alpha:g}: {len(y):,} labelled training segments "
+        f"({time.time() - build_started:.0f}s)"
+    )
+    stage1_f1 = f1_score(y, table["ctx"][:, LOGIT].argmax(axis=1), average=None)
+    print(f"  stage 1 alone (out-of-fold) macro-F1 {stage1_f1.mean():.4f}")
     for name, X in variants(table["ctx"]).items():
+        if args.variants and name not in args.variants:
+            continue
         t = time.time()
         pred = np.zeros_like(y)
         for tr, te in GroupKFold(n_splits=3).split(X, y, site):
