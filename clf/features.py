@@ -192,9 +192,8 @@ class Batch:
     dense: np.ndarray  # standardised shallow features with neighbours, one row per segment
     own: list[np.ndarray]  # per page: shallow features (unscaled)
     bounds: np.ndarray  # page i is rows bounds[i]:bounds[i+1]
-    sparse_linear: np.ndarray | None = (
-        None  # stage 1's sum over the families, if featurised with it
-    )
+    # stage 1's sum over the families (featurize(stage1=...)); None when featurised for training
+    sparse_linear: np.ndarray | None = None
 
     def page(self, i: int) -> slice:
         return slice(int(self.bounds[i]), int(self.bounds[i + 1]))
