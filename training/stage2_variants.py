@@ -81,6 +81,10 @@ def variants(ctx: np.ndarray) -> dict[str, np.ndarray]:
         "own x context": np.hstack(
             [ctx] + [own * ctx[:, [k]] for k in (SMOOTH, BEFORE, AFTER)] + [own * short]
         ),
+        # own stage-1 probabilities times every neighbour / page / position column (84 terms)
+        "own x all context": np.hstack(
+            [ctx, (p[:, :, None] * ctx[:, None, 3 : AFTER + 1]).reshape(len(ctx), -1)]
+        ),
     }
 
 
@@ -93,6 +97,12 @@ def main(argv: list[str] | None = None) -> None:
         "--alpha", type=float, default=_stage1().alpha, help="stage 1 (shipped: %(default)g)"
     )
     ap.add_argument("--variants", nargs="*", default=None, help="stage-2 variants (default: all)")
+    ap.add_argument(
+        "--max-iter",
+        type=int,
+        default=_stage2()[-1].max_iter,
+        help="stage 2 (shipped: %(default)s)",
+    )
     ap.add_argument("--cache", type=Path, default=Path("/tmp"), help="where the tables are cached")
     args = ap.parse_args(argv)
     build_started = time.time()
@@ -110,7 +120,8 @@ def main(argv: list[str] | None = None) -> None:
         t = time.time()
         pred = np.zeros_like(y)
         for tr, te in GroupKFold(n_splits=3).split(X, y, site):
-            pred[te] = _stage2().fit(X[tr], y[tr]).predict(X[te])
+            stage2 = _stage2().set_params(logisticregression__max_iter=args.max_iter)
+            pred[te] = stage2.fit(X[tr], y[tr]).predict(X[te])
         per_class = f1_score(y, pred, average=None)
         worst = min(
             f1_score(y[strata == s] == 0, pred[strata == s] == 0)
