@@ -134,8 +134,12 @@ class SegmentModel:
         if not any(pages):
             return [np.zeros((0, 3)) for _ in pages]
         batch = self.featurizer.featurize(pages, stage1=self.stage1_tables)
-        p1 = ovr_proba(self.stage1_tables["dense"], self.stage1.intercept_, batch)
+        p1 = self.stage1_proba(batch)
         return [self._stage2(p1, batch, i) for i in range(len(pages))]
+
+    def stage1_proba(self, batch: Batch) -> np.ndarray:
+        """Stage-1 probabilities of a batch featurised with `stage1=self.stage1_tables`."""
+        return ovr_proba(self.stage1_tables["dense"], self.stage1.intercept_, batch)
 
     def _stage2(self, p1: np.ndarray, batch: Batch, i: int) -> np.ndarray:
         rows = batch.page(i)

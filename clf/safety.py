@@ -59,11 +59,10 @@ def sanitize(text: str) -> str:
     """
     try:
         raw = text.encode("utf-8")
+        clean = len(raw.translate(None, _CONTROL_BYTES)) == len(raw)
     except UnicodeEncodeError:  # a lone surrogate
-        return _UNPARSABLE.sub("", text)
-    if len(raw.translate(None, _CONTROL_BYTES)) == len(raw):
-        return text
-    return _UNPARSABLE.sub("", text)
+        clean = False
+    return text if clean else _UNPARSABLE.sub("", text)
 
 
 # ------------------------------------------------------------------ model integrity

@@ -206,13 +206,13 @@ def test_compiled_inference_equals_the_fitted_scikit_learn_models(model, harbour
     """The shipped model's run-time path (stage-1 sums inside the TF-IDF pass, array-level
     stage 2) gives what its fitted scikit-learn estimators give on the same features."""
     from clf.decode import decode
-    from clf.model import context_features, ovr_proba, pipeline_proba
+    from clf.model import context_features, pipeline_proba
     from clf.segment import segment
 
     m = model.model
     pages = [segment(decode(harbour_html))[1], segment(harbour_txt)[1]]
     batch = m.featurizer.featurize(pages, stage1=m.stage1_tables)
-    p1 = ovr_proba(m.stage1_tables["dense"], m.stage1.intercept_, batch)
+    p1 = m.stage1_proba(batch)
     np.testing.assert_allclose(p1, m.stage1.predict_proba(batch.X), atol=1e-12)
     for i, probs in enumerate(m.predict_proba(pages)):
         rows = batch.page(i)

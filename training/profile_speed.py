@@ -17,7 +17,7 @@ from threadpoolctl import threadpool_limits
 import clf
 from clf.clean import clean_article
 from clf.decode import decode
-from clf.model import LABELS, context_features, ovr_proba, pipeline_proba
+from clf.model import LABELS, context_features, pipeline_proba
 from clf.quality import assess
 from clf.safety import sanitize
 from clf.segment import (
@@ -78,7 +78,7 @@ def main(argv: list[str] | None = None) -> None:
             with stage("features (hashing, tf-idf·W, shallow)"):
                 batch = model.featurizer.featurize([segs], stage1=model.stage1_tables)
             with stage("stage 1 (linear)"):
-                p1 = ovr_proba(model.stage1_tables["dense"], model.stage1.intercept_, batch)
+                p1 = model.stage1_proba(batch)
             with stage("context features"):
                 ctx = context_features(p1, batch.own[0], batch.text(batch.page(0)))
             with stage("stage 2 (linear)"):

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import time
+from collections.abc import Callable
 from pathlib import Path
 from unittest import mock
 
@@ -67,22 +68,23 @@ def stage2_table(data: Path, cache: Path, alpha: float) -> dict[str, np.ndarray]
     return table
 
 
-def variants(ctx: np.ndarray) -> dict[str, np.ndarray]:
+def variants(ctx: np.ndarray) -> dict[str, Callable[[], np.ndarray]]:
     """The shipped inputs, and the shipped inputs plus interaction terms a linear layer
     cannot form itself: own stage-1 output against its nearest neighbours' (on short
-    segments, where the seed misses are), and against the smoothed/before/after context."""
+    segments, where the seed misses are), and against the smoothed/before/after context.
+    Each table is built only when its variant runs (the largest is over a gigabyte)."""
     p = np.exp(ctx[:, LOGIT])
     near = ctx[:, NEIGHBOURS].reshape(len(ctx), len(WINDOW), 3)[:, 2:4].mean(axis=1)
     short = (ctx[:, OWN_LENGTH] < np.log1p(40)).astype(float)[:, None]
     own = ctx[:, LOGIT]
     return {
-        "shipped": ctx,
-        "contrast": np.hstack([ctx, p - near, (p - near) * short]),
-        "own x context": np.hstack(
+        "shipped": lambda: ctx,
+        "contrast": lambda: np.hstack([ctx, p - near, (p - near) * short]),
+        "own x context": lambda: np.hstack(
             [ctx] + [own * ctx[:, [k]] for k in (SMOOTH, BEFORE, AFTER)] + [own * short]
         ),
         # own stage-1 probabilities times every neighbour / page / position column (84 terms)
-        "own x all context": np.hstack(
+        "own x all context": lambda: np.hstack(
             [ctx, (p[:, :, None] * ctx[:, None, 3 : AFTER + 1]).reshape(len(ctx), -1)]
         ),
     }
@@ -114,10 +116,11 @@ def main(argv: list[str] | None = None) -> None:
     )
     stage1_f1 = f1_score(y, table["ctx"][:, LOGIT].argmax(axis=1), average=None)
     print(f"  stage 1 alone (out-of-fold) macro-F1 {stage1_f1.mean():.4f}")
-    for name, X in variants(table["ctx"]).items():
+    for name, build in variants(table["ctx"]).items():
         if args.variants and name not in args.variants:
             continue
         t = time.time()
+        X = build()
         pred = np.zeros_like(y)
         for tr, te in GroupKFold(n_splits=3).split(X, y, site):
             stage2 = _stage2().set_params(logisticregression__max_iter=args.max_iter)
