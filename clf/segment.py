@@ -127,18 +127,12 @@ def segments_of(markup: str, walked: tuple) -> list[Segment]:
     joined = out.tobytes().decode("utf-32-le", "surrogatepass")
     segments = _title(markup, title_a, title_b)
     contexts = _contexts(markup, info) + [_NO_CONTEXT]  # [-1]: outside any block
-    for start, end, block, link in rows.tolist():
+    tags = [path[-1] if path else "body" for path, _, _ in contexts]
+    for index, (start, end, block, link) in enumerate(rows.tolist(), start=len(segments)):
         path, tokens, depth = contexts[block]
+        # positional: keyword arguments cost twice as much, once per segment of every page
         segments.append(
-            Segment(
-                index=len(segments),
-                text=joined[start:end],
-                tag=path[-1] if path else "body",
-                path=path,
-                tokens=tokens,
-                link_chars=link,
-                depth=depth,
-            )
+            Segment(index, joined[start:end], None, tags[block], path, tokens, link, depth)
         )
     return segments
 
