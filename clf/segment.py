@@ -62,7 +62,7 @@ def segment_text(text: str) -> list[Segment]:
     for n, raw in enumerate(text.splitlines(), start=1):
         line = " ".join(raw.split())  # = re.sub(r"\s+", " ", raw).strip(), without a regex
         if line:
-            out.append(Segment(index=len(out), text=line, line=n))
+            out.append(Segment(len(out), line, n))  # positional: half the cost of keywords
     return out
 
 
