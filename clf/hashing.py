@@ -260,21 +260,24 @@ def similarity_to_first(indptr, cols, values, n_features) -> np.ndarray:
 
 @njit(cache=True, nogil=True)
 def similarity_to_centroid(indptr, cols, values, weights, n_features) -> np.ndarray:
-    """Cosine of each row to the weight-averaged centroid of the other rows."""
+    """Cosine of each row to the weight-averaged centroid of the other rows.
+
+    The centroid's squared norm grows with each addition (new² − old², never negative as
+    values and weights are): one pass fewer over the page's n-grams than summing it after.
+    """
     n = len(indptr) - 1
     centroid = np.zeros(n_features, dtype=np.float64)
-    for r in range(n):
-        for k in range(indptr[r], indptr[r + 1]):
-            centroid[cols[k]] += weights[r] * values[k]
     norm = 0.0
-    counted = np.zeros(n_features, dtype=np.bool_)  # each column of the centroid once
-    for k in range(indptr[0], indptr[n]):
-        c = cols[k]
-        if not counted[c]:
-            counted[c] = True
-            norm += centroid[c] * centroid[c]
+    for r in range(n):
+        w = weights[r]
+        for k in range(indptr[r], indptr[r + 1]):
+            c = cols[k]
+            old = centroid[c]
+            new = old + w * values[k]
+            centroid[c] = new
+            norm += new * new - old * old
     out = np.zeros(n, dtype=np.float64)
-    if norm == 0.0:
+    if norm <= 0.0:
         return out
     norm = np.sqrt(norm)
     for r in range(n):
