@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -11,9 +12,11 @@ import clf
 from clf.model import NOISE_BIASES, choose_noise_bias
 from clf.segment import Segment
 from tests.conftest import EXAMPLES, SHARED
-from training import train_and_evaluate
+from training import article_rules, train_and_evaluate
+from training.corpus import LabelledPage
 from training.data import is_test_site, registered_domain, site_of
 from training.labels import Gold, byline_or_date, furniture_or_feed
+from training.train_and_evaluate import validation_split
 
 needs_data = pytest.mark.skipif(not (SHARED / "data").is_dir(), reason="../shared/data not present")
 
@@ -109,6 +112,39 @@ def test_small_train_run_writes_a_working_model(tmp_path):
     assert model.model.noise_bias in NOISE_BIASES
     page = model.classify((EXAMPLES / "harbour.html").read_bytes())
     assert page.segments and {s.label for s in page.segments} <= set(clf.LABELS)
+    again = train_and_evaluate.main(  # evaluation only: the same model scores the same
+        ["--data", str(SHARED / "data"), "--out", str(tmp_path / "eval"), "--limit", "12",
+         "--datasets", "l3s-gn1", "cleaneval", "cx-extractor-netease", "trafilatura-eval",
+         "--jobs", "1", "--model", str(tmp_path / "clf-model.joblib")]
+    )  # fmt: skip
+    assert again["test"] == metrics["test"] and again["seeds"] == metrics["seeds"]
+    assert not (tmp_path / "eval" / "clf-model.joblib").exists()
+
+
+def _page(site: str, test: bool) -> LabelledPage:
+    return LabelledPage("d", site, "en", site, test, [], [], None)
+
+
+def test_validation_split_never_includes_test_sites_and_keeps_sites_whole():
+    corpus = [_page(f"site{i}.com", test=i % 5 == 0) for i in range(400)]
+    corpus += [replace(p, id=p.id + "/2") for p in corpus]  # a second page per site
+    val = validation_split(corpus)
+    assert len(val) == 2 * 320 and all(p.site not in {f"site{i}.com" for i in range(0, 400, 5)}
+                                       for p in val)  # fmt: skip
+    by_site: dict[str, set[bool]] = {}
+    for p in val:
+        by_site.setdefault(p.site, set()).add(p.test)
+    assert all(len(v) == 1 for v in by_site.values())  # a site is on one side only
+    share = sum(p.test for p in val) / len(val)
+    assert 0.15 < share < 0.35  # about VALIDATION_SHARE
+
+
+def test_article_rules_main_run_keeps_the_run_with_most_text():
+    segs = [Segment(index=i, text=t) for i, t in enumerate(["a" * 500, "x", "x", "b" * 50])]
+    art = np.array([[0.9, 0.05, 0.05], [0.1, 0.8, 0.1], [0.1, 0.8, 0.1], [0.8, 0.1, 0.1]])
+    assert article_rules.main_run(2)(art, segs).tolist() == [True, False, False, False]
+    assert article_rules.main_run(3)(art, segs).tolist() == [True, False, False, True]
+    assert article_rules.threshold(0.85)(art, segs).tolist() == [True, False, False, False]
 
 
 def test_noise_bias_is_raised_where_a_plain_argmax_under_calls_rare_noise():

@@ -133,6 +133,16 @@ def is_test_site(site: str, zh: bool = False) -> bool:
     return (h % 10_000) / 10_000 < (TEST_SHARE_ZH if zh else TEST_SHARE)
 
 
+VALIDATION_SHARE = 0.25
+
+
+def is_validation_site(site: str) -> bool:
+    """A second stable split by site, inside the training sites only (`train_and_evaluate
+    --validate`): variants are chosen on these sites, so the test sites are not used to choose."""
+    h = int.from_bytes(hashlib.sha1(f"validation:{site}".encode()).digest()[:8], "big")
+    return (h % 10_000) / 10_000 < VALIDATION_SHARE
+
+
 MAX_HTML = 3_000_000  # pages above this (a few) are skipped: they are feeds, not articles
 
 

@@ -19,15 +19,16 @@ from pathlib import Path
 import joblib
 import numpy as np
 
-from clf.classifier import MODEL_NAME
+from clf.classifier import MODEL_NAME, load
 from clf.model import LABELS, SegmentModel
 from clf.safety import write_manifest
 from clf.segment import Segment, segment_text
 from training.corpus import LabelledPage, build_corpus
-from training.data import DEFAULT_DATA
+from training.data import DEFAULT_DATA, is_validation_site
 from training.scoring import label_report, mean_prf, token_prf
 
-SEEDS = Path(__file__).resolve().parent.parent.parent / "shared" / "seeds"
+ROOT = Path(__file__).resolve().parent.parent
+SEEDS = ROOT.parent / "shared" / "seeds"
 SEED_LABELS = Path(__file__).resolve().parent / "seed_labels"
 REPORT_LANGS = ("en", "de", "zh")
 
@@ -175,6 +176,11 @@ def _print_report(metrics: dict) -> None:
         print("  accuracy per page:", seeds["accuracy_per_page"])
 
 
+def validation_split(corpus: list[LabelledPage]) -> list[LabelledPage]:
+    """The training sites only, with `test` now meaning "a validation site"."""
+    return [replace(p, test=is_validation_site(p.site)) for p in corpus if not p.test]
+
+
 def main(argv: list[str] | None = None) -> dict:
     ap = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -194,12 +200,30 @@ def main(argv: list[str] | None = None) -> dict:
         help="raise stage 2's noise intercept by an offset chosen on held-in sites "
         "(experiment; the shipped model is trained without it)",
     )
+    ap.add_argument(
+        "--model",
+        type=Path,
+        default=None,
+        help="evaluate this trained model instead of training one (writes only metrics.json), "
+        "e.g. after a change to how labels are decided or scored",
+    )
+    ap.add_argument(
+        "--validate",
+        action="store_true",
+        help="never read the test sites: train on 3/4 of the training sites and report on "
+        "the other 1/4, to choose between variants (needs an --out other than models)",
+    )
     args = ap.parse_args(argv)
     if not args.data.is_dir():
         ap.error(f"--data {args.data} is not a directory")
+    if args.validate and args.out.resolve() == (ROOT / "models").resolve():
+        ap.error("--validate trains on part of the data: give it an --out other than models")
     t0 = time.time()
     kw = {"datasets": args.datasets} if args.datasets else {}
     corpus = build_corpus(args.data, limit=args.limit, jobs=args.jobs, **kw)
+    if args.validate:
+        corpus = validation_split(corpus)
+        print("--validate: the test sites are dropped; below, 'test' means validation sites")
     train = [p for p in corpus if not p.test]
     test = [p for p in corpus if p.test]
     print(
@@ -207,15 +231,19 @@ def main(argv: list[str] | None = None) -> dict:
         f"{len({p.site for p in train})} / {len({p.site for p in test})} sites, "
         f"built in {time.time() - t0:.0f}s"
     )
-    segs, labels, groups, langs = training_views(train)
-    model = SegmentModel().fit(
-        segs,
-        labels,
-        groups,
-        log=lambda msg: print(msg, flush=True),
-        langs=langs,
-        noise_offset=args.noise_offset,
-    )
+    if args.model is not None:
+        model = load(args.model).model
+        print(f"evaluating {args.model} (not retrained)")
+    else:
+        segs, labels, groups, langs = training_views(train)
+        model = SegmentModel().fit(
+            segs,
+            labels,
+            groups,
+            log=lambda msg: print(msg, flush=True),
+            langs=langs,
+            noise_offset=args.noise_offset,
+        )
     metrics = {
         "trained_on": {"pages": len(train), "sites": len({p.site for p in train})},
         "test": evaluate(model, test),
@@ -225,9 +253,12 @@ def main(argv: list[str] | None = None) -> dict:
     }
     _print_report(metrics)
     args.out.mkdir(parents=True, exist_ok=True)
+    (args.out / "metrics.json").write_text(json.dumps(metrics, indent=1, ensure_ascii=False) + "\n")
+    if args.model is not None:
+        print(f"\nwrote {args.out / 'metrics.json'} in {time.time() - t0:.0f}s")
+        return metrics
     joblib.dump(model, args.out / MODEL_NAME, compress=3)
     write_manifest(args.out / MODEL_NAME)
-    (args.out / "metrics.json").write_text(json.dumps(metrics, indent=1, ensure_ascii=False) + "\n")
     size = (args.out / MODEL_NAME).stat().st_size / 2**20
     print(
         f"\nwrote {args.out / MODEL_NAME} ({size:.1f} MiB) and metrics.json in {time.time() - t0:.0f}s"
