@@ -153,6 +153,11 @@ def char_counts(codes, seps, punct: np.ndarray, separators: np.ndarray) -> np.nd
     (word starts plus CJK characters), in `COUNT_NAMES` order."""
     n_rows = len(seps) - 1
     out = np.zeros((n_rows, 6), dtype=np.float64)
+    kind = np.zeros(0x10000, dtype=np.uint8)  # one lookup a character, not 25 comparisons
+    for p in punct:
+        kind[p] |= 1
+    for p in separators:
+        kind[p] |= 2
     for r in range(n_rows):
         prev_word = False
         for i in range(seps[r] + 1, seps[r + 1]):
@@ -166,12 +171,11 @@ def char_counts(codes, seps, punct: np.ndarray, separators: np.ndarray) -> np.nd
             if cjk:
                 out[r, 2] += 1
                 out[r, 5] += 1
-            for p in punct:
-                if c == p:
-                    out[r, 3] += 1
-            for p in separators:
-                if c == p:
-                    out[r, 4] += 1
+            k = kind[c] if c < 0x10000 else 0
+            if k & 1:
+                out[r, 3] += 1
+            if k & 2:
+                out[r, 4] += 1
             if word and not prev_word:
                 out[r, 5] += 1
             prev_word = word
