@@ -22,7 +22,10 @@ from clf.features import (
 )
 from clf.hashing import (
     MIX,
+    PUNCT,
+    SEPARATORS,
     STEP,
+    char_counts,
     code_points,
     document_frequency_idf,
     ngram_counts,
@@ -135,6 +138,34 @@ def test_struct_columns_match_hashing_vectorizer():
     tokens = sorted({t for s in segs for t in struct_tokens(s)})
     want = [hv.transform([t]).indices[0] + CHAR_FEATURES + WORD_FEATURES for t in tokens]
     assert struct_token_columns(tokens).tolist() == want
+
+
+def test_char_counts_match_a_python_reference():
+    texts = _texts(60, seed=5) + ["Ab1。，|•·/»>›_ 😀x 한국 Ü×", "", "…"]
+    punct = {chr(c) for c in PUNCT}
+    seps = {chr(c) for c in SEPARATORS}
+
+    def cjk(ch: str) -> bool:
+        o = ord(ch)
+        return 0x3040 <= o <= 0x30FF or 0x3400 <= o <= 0x9FFF or 0xAC00 <= o <= 0xD7AF
+
+    def word(ch: str) -> bool:
+        o, lo = ord(ch), _lower(ch)
+        return ch.isdigit() and o < 128 or 97 <= lo <= 122 or (0xC0 <= o < 0x2000 and not cjk(ch))
+
+    want = []
+    for t in texts:
+        starts = sum(word(c) and (i == 0 or not word(t[i - 1])) for i, c in enumerate(t))
+        want.append([
+            sum("0" <= c <= "9" for c in t),
+            sum(_lower(c) != ord(c) for c in t),
+            sum(map(cjk, t)),
+            sum(c in punct for c in t),
+            sum(c in seps for c in t),
+            starts + sum(map(cjk, t)),
+        ])  # fmt: skip
+    got = char_counts(*code_points(texts), PUNCT, SEPARATORS)
+    assert got.tolist() == want
 
 
 def test_similarities_match_dense_cosines():
