@@ -268,6 +268,14 @@ def _text(c, a, b, raw, ctx, ctx_block, ctx_link, st, out, seg):
     the current run, or starts a new one after a block boundary or in another block."""
     if a >= b:
         return
+    if ctx == SKIPPED:  # hidden text (scripts, styles) only matters if it is all whitespace
+        i = a
+        while i < b:
+            x, i = _decoded(c, i, b, raw)
+            if not _isspace(x):
+                return
+        st[PENDING_SPACE] = 1
+        return
     first = -1
     last = -1
     i = a
@@ -280,8 +288,6 @@ def _text(c, a, b, raw, ctx, ctx_block, ctx_link, st, out, seg):
         i = j
     if first < 0:
         st[PENDING_SPACE] = 1
-        return
-    if ctx == SKIPPED:
         return
     block = ctx_block[ctx]
     if st[BOUNDARY] or block != st[RUN_BLOCK]:
