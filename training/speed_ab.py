@@ -1,12 +1,13 @@
-"""Time `Classifier.classify` for two checkouts of clf, in alternating processes.
+"""Time `Classifier.classify` for two checkouts of clf, taking turns every few pages.
 
     python -m training.speed_ab --base /tmp/ref          # this checkout against another
     git worktree add /tmp/ref HEAD~3                     # (one way to make the other)
 
-Each page is classified `--repeats` times and its fastest run kept; the sum over pages is the
-figure. On a shared machine whose speed drifts by ±20 % from minute to minute, per-page
-minima move by about 2 % between runs, where a total over one pass moves by 10–20 %. Both
-checkouts load the same model file, so only code differs.
+Each checkout runs in its own process with the same pages and the same model file, so only
+code differs. The two take turns on blocks of `--block` pages (about a tenth of a second
+each), and within a block every page is classified `--repeats` times and its fastest run
+kept. This machine's speed drifts by ±20 % over tens of seconds; a slow spell then hits both
+checkouts alike, where timing one checkout after the other let it flip the result.
 """
 
 from __future__ import annotations
@@ -21,8 +22,9 @@ ROOT = Path(__file__).resolve().parent.parent
 SETS = ("dragnet", "cleaneval")
 
 
-def time_checkout(code: Path, data: Path, per_set: int, repeats: int) -> float:
-    """ms a page for the clf in `code` (run in this process: call it in a fresh one)."""
+def serve(code: Path, data: Path, per_set: int, repeats: int) -> None:
+    """Child: load the clf in `code`, then answer "start end" lines with the sum of the
+    pages' fastest runs in seconds."""
     sys.path.insert(0, str(code))
     import clf
     from training.data import pages
@@ -33,15 +35,18 @@ def time_checkout(code: Path, data: Path, per_set: int, repeats: int) -> float:
     html = [p["html"] for name in SETS for _, p in zip(range(per_set), pages(data, name))]
     for h in html[:5]:  # compiled kernels, caches
         model.classify(h)
-    total = 0.0
-    for h in html:
-        best = float("inf")
-        for _ in range(repeats):
-            t = time.perf_counter()
-            model.classify(h)
-            best = min(best, time.perf_counter() - t)
-        total += best
-    return 1000 * total / len(html)
+    print(len(html), flush=True)
+    for line in sys.stdin:
+        start, end = map(int, line.split())
+        total = 0.0
+        for h in html[start:end]:
+            best = float("inf")
+            for _ in range(repeats):
+                t = time.perf_counter()
+                model.classify(h)
+                best = min(best, time.perf_counter() - t)
+            total += best
+        print(total, flush=True)
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -52,24 +57,44 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--data", type=Path, default=ROOT.parent / "shared" / "data")
     ap.add_argument("--pages", type=int, default=200, help="per dataset (Dragnet, CleanEval)")
     ap.add_argument("--repeats", type=int, default=5)
+    ap.add_argument("--block", type=int, default=4, help="pages a checkout runs in one turn")
     ap.add_argument("--rounds", type=int, default=3)
-    ap.add_argument("--one", type=Path, help=argparse.SUPPRESS)  # child: time one checkout
+    ap.add_argument("--serve", type=Path, help=argparse.SUPPRESS)  # child process
     args = ap.parse_args(argv)
-    if args.one:
-        print(time_checkout(args.one, args.data, args.pages, args.repeats))
+    if args.serve:
+        serve(args.serve, args.data, args.pages, args.repeats)
         return
-    times: dict[str, list[float]] = {"base": [], "this": []}
-    for _ in range(args.rounds):
-        for name, code in (("base", args.base), ("this", ROOT)):
-            cmd = [sys.executable, "-m", "training.speed_ab", "--base", str(args.base)]
-            cmd += ["--data", str(args.data), "--pages", str(args.pages)]
-            cmd += ["--repeats", str(args.repeats), "--one", str(code)]
-            out = subprocess.run(cmd, cwd=ROOT, check=True, capture_output=True, text=True)
-            times[name].append(float(out.stdout.split()[-1]))
-            print(f"{name:5} {times[name][-1]:.3f} ms/page", flush=True)
-    base, this = min(times["base"]), min(times["this"])
+    procs = {}
+    for name, code in (("base", args.base), ("this", ROOT)):
+        cmd = [sys.executable, "-m", "training.speed_ab", "--base", str(args.base)]
+        cmd += ["--data", str(args.data), "--pages", str(args.pages)]
+        cmd += ["--repeats", str(args.repeats), "--serve", str(code)]
+        procs[name] = subprocess.Popen(
+            cmd, cwd=ROOT, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
+        )
+    sizes = {name: int(p.stdout.readline()) for name, p in procs.items()}
+    n = min(sizes.values())
+    ratios = []
+    for r in range(args.rounds):
+        spent = dict.fromkeys(procs, 0.0)
+        for k, start in enumerate(range(0, n, args.block)):
+            order = list(procs) if k % 2 == 0 else list(procs)[::-1]
+            for name in order:
+                procs[name].stdin.write(f"{start} {min(start + args.block, n)}\n")
+                procs[name].stdin.flush()
+                spent[name] += float(procs[name].stdout.readline())
+        ms = {name: 1000 * sec / n for name, sec in spent.items()}
+        ratios.append(ms["this"] / ms["base"])
+        print(
+            f"round {r + 1}: base {ms['base']:.3f}, this {ms['this']:.3f} ms/page "
+            f"({ratios[-1] - 1:+.1%})",
+            flush=True,
+        )
+    for p in procs.values():
+        p.stdin.close()
+        p.wait()
     print(
-        f"best of {args.rounds}: base {base:.3f}, this {this:.3f} ms/page ({this / base - 1:+.1%})"
+        f"{n} pages, {args.rounds} rounds: this/base {min(ratios) - 1:+.1%} to {max(ratios) - 1:+.1%}"
     )
 
 
