@@ -6,6 +6,7 @@ import random
 import re
 
 import numpy as np
+import pytest
 import scipy.sparse as sp
 from sklearn.feature_extraction.text import HashingVectorizer, TfidfTransformer
 
@@ -32,6 +33,7 @@ from clf.hashing import (
     similarity_to_centroid,
     similarity_to_first,
     tfidf,
+    tfidf_dot,
     word_counts,
 )
 from clf.segment import Segment
@@ -178,6 +180,12 @@ def test_similarities_match_dense_cosines():
     expected = np.clip((dense @ centroid - w) / np.linalg.norm(centroid), 0, 1)
     got = similarity_to_centroid(indptr, cols, values, w, 2**10)
     np.testing.assert_allclose(got, expected, atol=1e-12)
+
+
+def test_tfidf_dot_refuses_tables_of_the_wrong_width():
+    indptr, cols, counts = np.array([0, 2]), np.array([0, 1]), np.array([1.0, 2.0])
+    with pytest.raises(ValueError):  # compiled code would read past the table's rows
+        tfidf_dot(indptr, cols, counts, np.ones((4, 2)), np.zeros((1, 3)))
 
 
 def test_batch_linear_equals_the_sparse_product():

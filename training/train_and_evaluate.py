@@ -19,7 +19,7 @@ from pathlib import Path
 import joblib
 import numpy as np
 
-from clf.classifier import MODEL_NAME, load
+from clf.classifier import MODEL_NAME, ModelError, load
 from clf.model import LABELS, SegmentModel
 from clf.safety import write_manifest
 from clf.segment import Segment, segment_text
@@ -218,6 +218,10 @@ def main(argv: list[str] | None = None) -> dict:
         ap.error(f"--data {args.data} is not a directory")
     if args.validate and args.out.resolve() == (ROOT / "models").resolve():
         ap.error("--validate trains on part of the data: give it an --out other than models")
+    try:
+        given = load(args.model).model if args.model is not None else None
+    except ModelError as exc:
+        ap.error(str(exc))
     t0 = time.time()
     kw = {"datasets": args.datasets} if args.datasets else {}
     corpus = build_corpus(args.data, limit=args.limit, jobs=args.jobs, **kw)
@@ -231,8 +235,8 @@ def main(argv: list[str] | None = None) -> dict:
         f"{len({p.site for p in train})} / {len({p.site for p in test})} sites, "
         f"built in {time.time() - t0:.0f}s"
     )
-    if args.model is not None:
-        model = load(args.model).model
+    if given is not None:
+        model = given
         print(f"evaluating {args.model} (not retrained)")
     else:
         segs, labels, groups, langs = training_views(train)
