@@ -8,6 +8,9 @@ code differs. The two take turns on blocks of `--block` pages (about a tenth of 
 each), and within a block every page is classified `--repeats` times and its fastest run
 kept. This machine's speed drifts by ±20 % over tens of seconds; a slow spell then hits both
 checkouts alike, where timing one checkout after the other let it flip the result.
+
+Repeats warm every cache for the page, so for a change to a cache use `--repeats 1
+--rounds 1 --pages 600`: each page read once, as a crawl of many sites reads them.
 """
 
 from __future__ import annotations
