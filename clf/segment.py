@@ -70,8 +70,8 @@ def segment_text(text: str) -> list[Segment]:
 def _tokens_of(joined: str) -> tuple[str, ...]:
     """Class/id tokens of attribute values as written before serialisation escaped them;
     the same class strings recur on every page of a site. The cache holds about 11 MB when
-    full; 65,536 entries were 1–5 % faster over 1,200 pages of mixed sites but hold 44 MB, a
-    poor trade in a process that a Spark executor runs several of."""
+    full; 65,536 entries were at most a few per cent faster over 1,200 pages of mixed sites
+    but hold 44 MB, a poor trade in a process that a Spark executor runs several of."""
     if "&" in joined:
         joined = html.unescape(joined)
     return tuple(t for t in _TOKEN_SPLIT.split(joined.lower()) if 1 < len(t) < 30)

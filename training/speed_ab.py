@@ -7,7 +7,9 @@ Each checkout runs in its own process with the same pages and the same model fil
 code differs. The two take turns on blocks of `--block` pages (about a tenth of a second
 each), and within a block every page is classified `--repeats` times and its fastest run
 kept. This machine's speed drifts by ±20 % over tens of seconds; a slow spell then hits both
-checkouts alike, where timing one checkout after the other let it flip the result.
+checkouts alike, where timing one checkout after the other let it flip the result. Both
+processes are pinned to one core (a VM's cores differ). Two copies of the same code come
+out within 2 % of each other, so smaller differences are not resolved.
 
 Repeats warm every cache for the page, so for a change to a cache use `--repeats 1
 --rounds 1 --pages 600`: each page read once, as a crawl of many sites reads them.
@@ -16,6 +18,7 @@ Repeats warm every cache for the page, so for a change to a cache use `--repeats
 from __future__ import annotations
 
 import argparse
+import os
 import subprocess
 import sys
 import time
@@ -28,6 +31,8 @@ SETS = ("dragnet", "cleaneval")
 def serve(code: Path, data: Path, per_set: int, repeats: int) -> None:
     """Child: load the clf in `code`, then answer "start end" lines with the sum of the
     pages' fastest runs in seconds."""
+    if hasattr(os, "sched_setaffinity"):  # both on one core: the cores of a VM differ
+        os.sched_setaffinity(0, {min(os.sched_getaffinity(0))})
     sys.path.insert(0, str(code))
     import clf
     from training.data import pages
