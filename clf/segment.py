@@ -96,13 +96,14 @@ _NO_CONTEXT: tuple[tuple[str, ...], tuple[str, ...], int] = ((), (), 0)
 def _contexts(markup: str, info: np.ndarray) -> list[tuple[tuple[str, ...], tuple[str, ...], int]]:
     """Tag path (last 4) and class/id tokens (nearest first) of each context `walk` kept."""
     out: list[tuple[tuple[str, ...], tuple[str, ...], int]] = []
+    append, tokens_of = out.append, _tokens_of  # locals: the loop runs once per element kept
     for parent, tag_a, tag_b, cls_a, cls_b, id_a, id_b, depth in info.tolist():
         tags, tokens, _ = out[parent] if parent >= 0 else _NO_CONTEXT
         if cls_a >= 0 or id_a >= 0:
-            own = _tokens_of(f"{markup[cls_a:cls_b]} {markup[id_a:id_b]}")  # absent: -1:-1, ""
+            own = tokens_of(f"{markup[cls_a:cls_b]} {markup[id_a:id_b]}")  # absent: -1:-1, ""
             if own:
                 tokens = (own + tokens)[:MAX_TOKENS]
-        out.append(((tags + (markup[tag_a:tag_b],))[-4:], tokens, depth))
+        append(((*tags[-3:], markup[tag_a:tag_b]), tokens, depth))
     return out
 
 
@@ -130,12 +131,13 @@ def segments_of(markup: str, walked: tuple) -> list[Segment]:
     segments = _title(markup, title_a, title_b)
     contexts = _contexts(markup, info) + [_NO_CONTEXT]  # [-1]: outside any block
     tags = [path[-1] if path else "body" for path, _, _ in contexts]
-    for index, (start, end, block, link) in enumerate(rows.tolist(), start=len(segments)):
-        path, tokens, depth = contexts[block]
-        # positional: keyword arguments cost twice as much, once per segment of every page
-        segments.append(
-            Segment(index, joined[start:end], None, tags[block], path, tokens, link, depth)
-        )
+    first = len(segments)
+    # positional: keyword arguments cost twice as much, once per segment of every page
+    segments += [
+        Segment(first + i, joined[a:b], None, tags[k], contexts[k][0], contexts[k][1], link,
+                contexts[k][2])
+        for i, (a, b, k, link) in enumerate(rows.tolist())
+    ]  # fmt: skip
     return segments
 
 
