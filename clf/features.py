@@ -177,7 +177,9 @@ def _rows(family: Rows, rows: slice) -> Rows:
 
 
 def _stack(parts: list[Rows]) -> Rows:
-    """Concatenate CSR row blocks."""
+    """Concatenate CSR row blocks (one block, a page or a small batch, is not copied)."""
+    if len(parts) == 1:
+        return parts[0]
     offsets = np.cumsum([0] + [len(p[1]) for p in parts[:-1]])
     indptr = np.concatenate([parts[0][0][:1]] + [p[0][1:] + o for p, o in zip(parts, offsets)])
     return indptr, np.concatenate([p[1] for p in parts]), np.concatenate([p[2] for p in parts])
@@ -262,12 +264,9 @@ class Featurizer:
         (`stage1_tables`) the same pass sums the families' part of the linear layer."""
         bounds = np.cumsum([0] + [len(p) for p in pages])
         chunks = [self._raw(chunk) for chunk in _chunks(pages, CHUNK_SEGMENTS)]
-        if len(chunks) == 1:  # one page, or a small batch: nothing to stack
-            raw, counts, cues = chunks[0]
-        else:
-            raw = {k: _stack([c[0][k] for c in chunks]) for k in FAMILIES}
-            counts = np.concatenate([c[1] for c in chunks])
-            cues = np.concatenate([c[2] for c in chunks])
+        raw = {k: _stack([c[0][k] for c in chunks]) for k in FAMILIES}
+        counts = np.concatenate([c[1] for c in chunks])
+        cues = np.concatenate([c[2] for c in chunks])
         del chunks  # a corpus-sized copy: free it before the next one is made
         if fit:
             self.idf = {

@@ -9,6 +9,7 @@ import clf
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "examples"
 SHARED = ROOT.parent / "shared"
+needs_data = pytest.mark.skipif(not (SHARED / "data").is_dir(), reason="../shared/data not present")
 
 
 @pytest.fixture(scope="session")

@@ -6,10 +6,8 @@ import json
 
 import pytest
 
-from tests.conftest import SHARED
+from tests.conftest import SHARED, needs_data
 from training import compare
-
-needs_data = pytest.mark.skipif(not (SHARED / "data").is_dir(), reason="../shared/data not present")
 
 
 def test_snippets_score_as_trafilatura_evaluates_them():

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import pytest
 
-from tests.conftest import ROOT, SHARED
+from tests.conftest import ROOT, needs_data
 
 nbformat = pytest.importorskip("nbformat")
 nbclient = pytest.importorskip("nbclient")
 
 
-@pytest.mark.skipif(not (SHARED / "data").is_dir(), reason="../shared/data not present")
+@needs_data
 def test_error_analysis_notebook_executes(monkeypatch):
     monkeypatch.setenv("CLF_NB_LIMIT", "4")
     nb = nbformat.read(ROOT / "notebooks" / "error_analysis.ipynb", as_version=4)

@@ -6,19 +6,16 @@ import json
 from dataclasses import replace
 
 import numpy as np
-import pytest
 
 import clf
 from clf.model import NOISE_BIASES, choose_noise_bias
 from clf.segment import Segment
-from tests.conftest import EXAMPLES, SHARED
+from tests.conftest import EXAMPLES, SHARED, needs_data
 from training import article_rules, train_and_evaluate
 from training.corpus import LabelledPage
 from training.data import is_test_site, registered_domain, site_of
 from training.labels import Gold, byline_or_date, furniture_or_feed
 from training.train_and_evaluate import validation_split
-
-needs_data = pytest.mark.skipif(not (SHARED / "data").is_dir(), reason="../shared/data not present")
 
 
 def _seg(text: str, tokens: tuple[str, ...] = (), tag: str = "li", linked: bool = True) -> Segment:

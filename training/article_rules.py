@@ -25,10 +25,10 @@ from clf.model import LABELS, SegmentModel
 from clf.segment import Segment
 from training.compare import snippet_prf
 from training.corpus import build_corpus
-from training.data import DEFAULT_DATA
+from training.data import DEFAULT_DATA, TARGET_LANGS
 from training.data import pages as dataset_pages
 from training.scoring import label_report, mean_prf, token_prf
-from training.train_and_evaluate import REPORT_LANGS, text_view, validation_split
+from training.train_and_evaluate import text_view, validation_split
 
 Rule = Callable[[np.ndarray, list[Segment]], np.ndarray]
 
@@ -81,7 +81,7 @@ def _labels(probs: np.ndarray, article: np.ndarray) -> list[str]:
 
 
 def _lang(lang: str) -> str:
-    return lang if lang in REPORT_LANGS else "other"
+    return lang if lang in TARGET_LANGS else "other"
 
 
 def _snippets(data: Path) -> dict[str, dict]:

@@ -27,12 +27,11 @@ from threadpoolctl import threadpool_limits
 
 import clf
 from clf.segment import segment_html
-from training.data import DEFAULT_DATA, split_pages
+from training.data import DEFAULT_DATA, TARGET_LANGS, split_pages
 from training.labels import norm
 from training.scoring import mean_prf, token_prf
 
 RESULTS = Path(__file__).resolve().parent / "results"
-TARGET_LANGS = ("en", "de", "zh")  # the languages issue 3 measures one by one
 OTHER_LANGS = "lang:other (pooled)"
 JUSTEXT_LANGS = {
     "en": "English",

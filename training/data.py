@@ -133,6 +133,7 @@ def is_test_site(site: str, zh: bool = False) -> bool:
     return (h % 10_000) / 10_000 < (TEST_SHARE_ZH if zh else TEST_SHARE)
 
 
+TARGET_LANGS = ("en", "de", "zh")  # the languages issue 3 measures one by one
 VALIDATION_SHARE = 0.25
 
 

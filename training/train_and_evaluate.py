@@ -24,13 +24,12 @@ from clf.model import LABELS, SegmentModel
 from clf.safety import write_manifest
 from clf.segment import Segment, segment_text
 from training.corpus import LabelledPage, build_corpus
-from training.data import DEFAULT_DATA, is_validation_site
+from training.data import DEFAULT_DATA, TARGET_LANGS, is_validation_site
 from training.scoring import label_report, mean_prf, token_prf
 
 ROOT = Path(__file__).resolve().parent.parent
 SEEDS = ROOT.parent / "shared" / "seeds"
 SEED_LABELS = Path(__file__).resolve().parent / "seed_labels"
-REPORT_LANGS = ("en", "de", "zh")
 
 
 def text_view(segs: list[Segment]) -> list[Segment]:
@@ -160,7 +159,7 @@ def _print_report(metrics: dict) -> None:
             print(f"  {lab:<8}", " ".join(f"{x:>7}" for x in row))
         print("article F1 by dataset / language (segments | tokens vs gold text, page-averaged):")
         for k, rep in m["segments_by"].items():
-            if k.startswith("lang:") and k[5:] not in REPORT_LANGS and rep["segments"] < 500:
+            if k.startswith("lang:") and k[5:] not in TARGET_LANGS and rep["segments"] < 500:
                 continue
             art = rep["labels"]["article"]
             tok = m["article_tokens"].get(k, {})
