@@ -16,14 +16,14 @@ from functools import cached_property
 
 import numpy as np
 import scipy.sparse as sp
-from scipy.ndimage import uniform_filter1d
-from scipy.special import expit, softmax
+from scipy.special import expit
 from sklearn.linear_model import LogisticRegression, SGDClassifier
 from sklearn.metrics import f1_score
 from sklearn.model_selection import GroupKFold
 from sklearn.pipeline import Pipeline, make_pipeline
 from sklearn.preprocessing import StandardScaler
 
+from clf.context import context_rows, n_context, softmax_linear
 from clf.features import (
     CHAR_FEATURES,
     N_DENSE,
@@ -31,7 +31,6 @@ from clf.features import (
     Featurizer,
     Rows,
     stage1_tables,
-    with_neighbours,
 )
 from clf.hashing import similarity_to_centroid
 from clf.segment import Segment
@@ -40,6 +39,7 @@ LABELS = ("article", "clutter", "noise")
 WINDOW = (-3, -2, -1, 1, 2, 3)
 NOISE_BIASES = tuple(b / 4 for b in range(9))  # log-odds offsets tried for noise: 0 … 2
 ARTICLE_SLACK = 0.01  # article F1 a noise offset may cost in any language × view
+_DERIVED = ("stage1_tables", "stage2_tables")  # weights laid out for run time, not pickled
 
 
 def _stage2() -> Pipeline:
@@ -59,13 +59,21 @@ def ovr_proba(dense_weights: np.ndarray, intercept: np.ndarray, batch: Batch) ->
     return np.divide(prob, total, out=np.full_like(prob, 1 / 3), where=total > 0)
 
 
-def pipeline_proba(pipe: Pipeline, ctx: np.ndarray) -> np.ndarray:
-    """StandardScaler + multinomial LogisticRegression, applied with plain array operations."""
+def folded_stage2(pipe: Pipeline) -> tuple[np.ndarray, np.ndarray]:
+    """StandardScaler + multinomial LogisticRegression as one (weights, bias) pair:
+    (x − mean) / scale · Wᵀ + b = x · (W / scale)ᵀ + (b − W · mean / scale)."""
     scaler, lr = pipe[0], pipe[-1]
-    # A BLAS product, 8× faster than einsum's loop; `Classifier` holds BLAS to one thread
-    # while it predicts, since extra threads on an (n × 60) @ (60 × 3) product only burn CPU.
-    z = ((ctx - scaler.mean_) / scaler.scale_) @ lr.coef_.T + lr.intercept_
-    return softmax(z, axis=1)
+    weights = np.ascontiguousarray(lr.coef_ / scaler.scale_)
+    return weights, lr.intercept_ - weights @ scaler.mean_
+
+
+def pipeline_proba(
+    pipe: Pipeline, ctx: np.ndarray, folded: tuple[np.ndarray, np.ndarray] | None = None
+) -> np.ndarray:
+    """The pipeline's predict_proba in one compiled pass; `folded` is `folded_stage2(pipe)`
+    made once."""
+    weights, bias = folded if folded is not None else folded_stage2(pipe)
+    return softmax_linear(np.ascontiguousarray(ctx, dtype=np.float64), weights, bias)
 
 
 def main_text_similarity(probs: np.ndarray, text: Rows) -> np.ndarray:
@@ -76,38 +84,17 @@ def main_text_similarity(probs: np.ndarray, text: Rows) -> np.ndarray:
     return similarity_to_centroid(*text, np.ascontiguousarray(probs[:, 0]), CHAR_FEATURES)
 
 
-N_CONTEXT = 3 + 3 * len(WINDOW) + 3 + 3 + 2 + 2 + 3 + 1 + N_DENSE
+N_CONTEXT = n_context(WINDOW, N_DENSE)
+_WINDOW = np.array(WINDOW, dtype=np.int64)
 
 
 def context_features(probs: np.ndarray, own: np.ndarray, text: Rows) -> np.ndarray:
-    """Stage-2 inputs for one page from its stage-1 probabilities (rows in segment order)."""
-    n = len(probs)
-    if n == 0:
+    """Stage-2 inputs for one page from its stage-1 probabilities (rows in segment order):
+    columns as `clf.context.n_context` lists them."""
+    if len(probs) == 0:
         return np.zeros((0, N_CONTEXT))
-    art = probs[:, 0]
-    mass = art.sum() or 1.0
-    before = (np.cumsum(art) - art) / mass
-    after = 1.0 - before - art / mass
-    smooth = uniform_filter1d(probs[:, 0], size=7, mode="constant")[:, None]
-    smooth_noise = uniform_filter1d(probs[:, 2], size=7, mode="constant")[:, None]
-    page_mean = np.broadcast_to(probs.mean(axis=0), (n, 3))
-    page_max = np.broadcast_to(probs.max(axis=0), (n, 3))
-    logit = np.log(np.clip(probs, 1e-6, 1.0))
-    return np.hstack(
-        [
-            logit,
-            with_neighbours(probs, WINDOW)[:, 3:],
-            page_mean,
-            page_max,
-            smooth,
-            smooth_noise,
-            before[:, None],
-            after[:, None],
-            logit * page_max[:, :1],
-            main_text_similarity(probs, text)[:, None],
-            own,
-        ]
-    )
+    probs = np.ascontiguousarray(probs)
+    return context_rows(probs, own, main_text_similarity(probs, text), _WINDOW)
 
 
 class SegmentModel:
@@ -126,8 +113,13 @@ class SegmentModel:
         """Stage-1 weights laid out for `featurize`; made once, never pickled."""
         return stage1_tables(self.stage1.coef_, self.featurizer.idf)
 
+    @cached_property
+    def stage2_tables(self) -> tuple[np.ndarray, np.ndarray]:
+        """Stage 2 with its scaler folded in (`folded_stage2`); made once, never pickled."""
+        return folded_stage2(self.stage2)
+
     def __getstate__(self) -> dict:
-        return {k: v for k, v in self.__dict__.items() if k != "stage1_tables"}
+        return {k: v for k, v in self.__dict__.items() if k not in _DERIVED}
 
     # ------------------------------------------------------------------ inference
     def predict_proba(self, pages: list[list[Segment]]) -> list[np.ndarray]:
@@ -147,7 +139,7 @@ class SegmentModel:
         if rows.start == rows.stop:
             return np.zeros((0, 3))
         ctx = context_features(p1[rows], batch.own[i], batch.text(rows))
-        return pipeline_proba(self.stage2, ctx)
+        return pipeline_proba(self.stage2, ctx, self.stage2_tables)
 
     # ------------------------------------------------------------------ training
     def fit(
@@ -188,7 +180,8 @@ class SegmentModel:
                 oof[te] = _fit_stage1(X[tr], y[tr]).predict_proba(X[te])
         log(f"stage 1, all: {known.sum():,} training segments")
         self.stage1 = _fit_stage1(X[known], y[known])
-        self.__dict__.pop("stage1_tables", None)
+        for name in _DERIVED:
+            self.__dict__.pop(name, None)
         if n_folds < 2:
             oof = self.stage1.predict_proba(X)
         ctx = np.vstack(
@@ -206,6 +199,7 @@ class SegmentModel:
         log(f"stage 2 (noise offset {self.noise_bias:+.2f})")
         self.stage2.fit(ctx[known], y[known])
         self.stage2[-1].intercept_[LABELS.index("noise")] += self.noise_bias
+        self.__dict__.pop("stage2_tables", None)
         return self
 
 

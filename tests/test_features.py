@@ -258,3 +258,58 @@ def test_compiled_inference_equals_the_fitted_scikit_learn_models(model, harbour
         ctx = context_features(p1[rows], batch.own[i], batch.text(rows))
         np.testing.assert_allclose(pipeline_proba(m.stage2, ctx), m.stage2.predict_proba(ctx))
         np.testing.assert_allclose(probs, m.stage2.predict_proba(ctx), atol=1e-12)
+
+
+def _context_reference(probs: np.ndarray, own: np.ndarray, sim: np.ndarray) -> np.ndarray:
+    """The stage-2 inputs as the numpy formulation wrote them before they were compiled."""
+    from scipy.ndimage import uniform_filter1d
+
+    from clf.features import with_neighbours
+    from clf.model import WINDOW
+
+    n = len(probs)
+    art = probs[:, 0]
+    mass = art.sum() or 1.0
+    before = (np.cumsum(art) - art) / mass
+    page_max = np.broadcast_to(probs.max(axis=0), (n, 3))
+    logit = np.log(np.clip(probs, 1e-6, 1.0))
+    return np.hstack(
+        [
+            logit,
+            with_neighbours(probs, WINDOW)[:, 3:],
+            np.broadcast_to(probs.mean(axis=0), (n, 3)),
+            page_max,
+            uniform_filter1d(probs[:, 0], size=7, mode="constant")[:, None],
+            uniform_filter1d(probs[:, 2], size=7, mode="constant")[:, None],
+            before[:, None],
+            (1.0 - before - art / mass)[:, None],
+            logit * page_max[:, :1],
+            sim[:, None],
+            own,
+        ]
+    )
+
+
+@pytest.mark.parametrize("n", [1, 2, 5, 40])
+def test_context_rows_match_the_numpy_formulation(n):
+    from clf.context import context_rows
+    from clf.model import N_CONTEXT, WINDOW
+
+    rng = np.random.default_rng(n)
+    probs = rng.dirichlet(np.ones(3), size=n)
+    probs[0] = (1.0, 0.0, 0.0) if n > 1 else probs[0]  # log of an exact 0 is clipped
+    own, sim = rng.normal(size=(n, 21)), rng.random(n)
+    got = context_rows(probs, own, sim, np.array(WINDOW))
+    assert got.shape == (n, N_CONTEXT)
+    np.testing.assert_allclose(got, _context_reference(probs, own, sim), rtol=1e-12, atol=1e-15)
+
+
+def test_context_rows_of_a_page_with_no_article_mass():
+    """All-zero article probability: the mass falls back to 1, as `art.sum() or 1.0` did."""
+    from clf.context import context_rows
+    from clf.model import WINDOW
+
+    probs = np.tile([0.0, 0.4, 0.6], (4, 1))
+    own, sim = np.zeros((4, 21)), np.zeros(4)
+    got = context_rows(probs, own, sim, np.array(WINDOW))
+    np.testing.assert_allclose(got, _context_reference(probs, own, sim), atol=1e-15)

@@ -82,7 +82,7 @@ def main(argv: list[str] | None = None) -> None:
             with stage("context features"):
                 ctx = context_features(p1, batch.own[0], batch.text(batch.page(0)))
             with stage("stage 2 (linear)"):
-                probs = pipeline_proba(model.stage2, ctx)
+                probs = pipeline_proba(model.stage2, ctx, model.stage2_tables)
             with stage("labels, clean article, quality"):
                 for s, k in zip(segs, probs.argmax(axis=1)):
                     s.label = LABELS[k]
