@@ -176,7 +176,7 @@ def _hidden_style(c, a, b) -> bool:
 
 @njit(cache=True, nogil=True)
 def _property_is(c, i, b, prop, value) -> bool:
-    """`prop\s*:\s*value` (ASCII, any case) starting at c[i]."""
+    """`prop\\s*:\\s*value` (ASCII, any case) starting at c[i]."""
     j = _after(c, i, b, prop)
     if j < 0:
         return False
