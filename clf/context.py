@@ -13,11 +13,12 @@ from numba import njit
 SMOOTH = 3  # the article/noise smoothing window is 2·3 + 1 = 7 segments (zeros off the page)
 
 
-def n_context(window: tuple[int, ...], n_dense: int) -> int:
+@njit(cache=True, nogil=True)
+def n_context(n_window: int, n_dense: int) -> int:
     """Columns of `context_rows`: own logits, the window's probabilities, page mean and max,
     two smoothed curves, article mass before and after, logits × page max, similarity to the
     main text, and the segment's shallow features."""
-    return 3 + 3 * len(window) + 3 + 3 + 2 + 2 + 3 + 1 + n_dense
+    return 3 + 3 * n_window + 3 + 3 + 2 + 2 + 3 + 1 + n_dense
 
 
 @njit(cache=True, nogil=True)
@@ -26,7 +27,7 @@ def context_rows(probs, own, sim, window) -> np.ndarray:
     features `own` (n × d) and each segment's similarity `sim` to the main text."""
     n, d = probs.shape[0], own.shape[1]
     w = len(window)
-    out = np.empty((n, 3 + 3 * w + 14 + d))
+    out = np.empty((n, n_context(w, d)))
     mean = np.zeros(3)
     top = np.zeros(3)
     for i in range(n):

@@ -84,7 +84,7 @@ def main_text_similarity(probs: np.ndarray, text: Rows) -> np.ndarray:
     return similarity_to_centroid(*text, np.ascontiguousarray(probs[:, 0]), CHAR_FEATURES)
 
 
-N_CONTEXT = n_context(WINDOW, N_DENSE)
+N_CONTEXT = n_context(len(WINDOW), N_DENSE)
 _WINDOW = np.array(WINDOW, dtype=np.int64)
 
 
