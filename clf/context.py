@@ -11,23 +11,33 @@ import numpy as np
 from numba import njit
 
 SMOOTH = 3  # the article/noise smoothing window is 2·3 + 1 = 7 segments (zeros off the page)
+# A row: own logits (0–2), the window's probabilities (3 a neighbour), then at these offsets
+# from the window's end: page mean and max, the smoothed article and noise curves, article
+# mass before and after, logits × page max, similarity to the main text, shallow features.
+MEAN, TOP, SMOOTH_ARTICLE, SMOOTH_NOISE, BEFORE, AFTER, LOGIT_X_TOP, SIMILARITY, OWN = (
+    0, 3, 6, 7, 8, 9, 10, 13, 14
+)  # fmt: skip
+
+
+@njit(cache=True, nogil=True)
+def after_window(n_window: int) -> int:
+    """Column where the inputs after the window start (the offsets above count from it)."""
+    return 3 + 3 * n_window
 
 
 @njit(cache=True, nogil=True)
 def n_context(n_window: int, n_dense: int) -> int:
-    """Columns of `context_rows`: own logits, the window's probabilities, page mean and max,
-    two smoothed curves, article mass before and after, logits × page max, similarity to the
-    main text, and the segment's shallow features."""
-    return 3 + 3 * n_window + 3 + 3 + 2 + 2 + 3 + 1 + n_dense
+    """Columns of `context_rows`."""
+    return after_window(n_window) + OWN + n_dense
 
 
 @njit(cache=True, nogil=True)
 def context_rows(probs, own, sim, window) -> np.ndarray:
-    """Rows in `n_context` column order for a page's (n × 3) stage-1 `probs`, its shallow
-    features `own` (n × d) and each segment's similarity `sim` to the main text."""
+    """Rows in the layout above for a page's (n × 3) stage-1 `probs`, its shallow features
+    `own` (n × d) and each segment's similarity `sim` to the main text."""
     n, d = probs.shape[0], own.shape[1]
-    w = len(window)
-    out = np.empty((n, n_context(w, d)))
+    base = after_window(len(window))
+    out = np.empty((n, n_context(len(window), d)))
     mean = np.zeros(3)
     top = np.zeros(3)
     for i in range(n):
@@ -41,31 +51,25 @@ def context_rows(probs, own, sim, window) -> np.ndarray:
     for i in range(n):
         for c in range(3):
             out[i, c] = np.log(min(max(probs[i, c], 1e-6), 1.0))
-        col = 3
-        for o in window:
+        for k, o in enumerate(window):
             j = i + o
             for c in range(3):
-                out[i, col + c] = probs[j, c] if 0 <= j < n else 0.0
-            col += 3
+                out[i, 3 + 3 * k + c] = probs[j, c] if 0 <= j < n else 0.0
         for c in range(3):
-            out[i, col + c] = mean[c]
-            out[i, col + 3 + c] = top[c]
-        col += 6
+            out[i, base + MEAN + c] = mean[c]
+            out[i, base + TOP + c] = top[c]
+            out[i, base + LOGIT_X_TOP + c] = out[i, c] * top[0]
         art = noise = 0.0
         for j in range(max(i - SMOOTH, 0), min(i + SMOOTH + 1, n)):
             art += probs[j, 0]
             noise += probs[j, 2]
-        out[i, col] = art / (2 * SMOOTH + 1)
-        out[i, col + 1] = noise / (2 * SMOOTH + 1)
-        out[i, col + 2] = before / mass
-        out[i, col + 3] = 1.0 - before / mass - probs[i, 0] / mass
-        col += 4
-        for c in range(3):
-            out[i, col + c] = out[i, c] * top[0]
-        out[i, col + 3] = sim[i]
-        col += 4
+        out[i, base + SMOOTH_ARTICLE] = art / (2 * SMOOTH + 1)
+        out[i, base + SMOOTH_NOISE] = noise / (2 * SMOOTH + 1)
+        out[i, base + BEFORE] = before / mass
+        out[i, base + AFTER] = 1.0 - before / mass - probs[i, 0] / mass
+        out[i, base + SIMILARITY] = sim[i]
         for k in range(d):
-            out[i, col + k] = own[i, k]
+            out[i, base + OWN + k] = own[i, k]
         before += probs[i, 0]
     return out
 

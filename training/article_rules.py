@@ -18,10 +18,10 @@ from collections import defaultdict
 from collections.abc import Callable
 from pathlib import Path
 
-import joblib
 import numpy as np
 
-from clf.model import LABELS, SegmentModel
+from clf.classifier import ModelError, load
+from clf.model import LABELS
 from clf.segment import Segment
 from training.compare import snippet_prf
 from training.corpus import build_corpus
@@ -106,9 +106,10 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--model", type=Path, required=True, help="from train_and_evaluate --validate")
     ap.add_argument("--jobs", type=int, default=2)
     args = ap.parse_args(argv)
-    model = joblib.load(args.model)
-    if not isinstance(model, SegmentModel):
-        ap.error(f"{args.model} is not a clf model")
+    try:  # checked against its manifest, as every model clf loads
+        model = load(args.model).model
+    except ModelError as exc:
+        ap.error(str(exc))
     pages = [p for p in validation_split(build_corpus(args.data, jobs=args.jobs)) if p.test]
     snippets = _snippets(args.data)
     print(f"{len(pages)} validation pages on {len({p.site for p in pages})} training sites")

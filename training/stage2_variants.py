@@ -24,16 +24,18 @@ from sklearn.metrics import f1_score
 from sklearn.model_selection import GroupKFold
 
 import clf.model
+from clf import context
 from clf.model import WINDOW, SegmentModel, _stage1, _stage2
 from training.corpus import build_corpus
 from training.data import DEFAULT_DATA
 from training.train_and_evaluate import training_views
 
-# Column layout of clf.model.context_features.
+# Columns of clf.model.context_features, from clf.context's layout.
+_BASE = context.after_window(len(WINDOW))
 LOGIT = slice(0, 3)
-NEIGHBOURS = slice(3, 3 + 3 * len(WINDOW))
-SMOOTH, BEFORE, AFTER = 27, 29, 30
-OWN_LENGTH = 35  # log1p(characters), the first shallow feature
+NEIGHBOURS = slice(3, _BASE)
+SMOOTH, BEFORE, AFTER = (_BASE + k for k in (context.SMOOTH_ARTICLE, context.BEFORE, context.AFTER))
+OWN_LENGTH = _BASE + context.OWN  # log1p(characters), the first shallow feature
 
 
 class _Captured(Exception):
