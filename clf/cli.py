@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 import time
 from collections import Counter
@@ -43,6 +44,24 @@ def _read(name: str) -> bytes:
 def _error(message: str) -> None:
     """One plain line on stderr (never wrapped, never a traceback)."""
     sys.stderr.write(f"clf: {message}\n")
+
+
+SIGPIPE_EXIT = 141  # what a shell reports for a tool that a closed pipe stopped (128 + 13)
+
+
+def _reader_gone() -> typer.Exit:
+    """The reader of stdout went away (`clf classify … | head`): stop quietly, as `cat` would.
+    stdout now points at /dev/null, so the interpreter's final flush cannot fail again."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    return typer.Exit(SIGPIPE_EXIT)
+
+
+class _Console(Console):
+    """rich's Console ends the process with status 1 on a closed pipe; clf's loop decides."""
+
+    def on_broken_pipe(self) -> None:
+        raise BrokenPipeError
 
 
 def _quality_line(page: Page) -> str:
@@ -117,7 +136,7 @@ def classify(
     except ModelError as exc:
         _error(str(exc))
         raise typer.Exit(2) from None
-    out = Console(highlight=False)
+    out = _Console(highlight=False)
     failed, dropped = 0, Counter()
     for name in pages:
         try:
@@ -142,8 +161,11 @@ def classify(
             dropped.update(page.quality.reasons if page.quality else ["unknown"])
             dropped["pages"] += 1
             continue
-        _emit(page, format, out, quality)
-    sys.stdout.flush()
+        try:
+            _emit(page, format, out, quality)
+            sys.stdout.flush()
+        except BrokenPipeError:
+            raise _reader_gone() from None
     if min_quality is not None:
         n = dropped.pop("pages", 0)
         why = ", ".join(f"{k} {v}" for k, v in dropped.most_common()) or "-"

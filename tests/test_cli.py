@@ -81,3 +81,18 @@ def test_help_lists_options():
     assert res.exit_code == 0
     for opt in ("--format", "--kind", "--model"):
         assert opt in res.stdout
+
+
+def test_closed_pipe_stops_quietly():
+    """`clf classify … | head`: the reader leaving is not an error worth a message, and the
+    status is a shell's for a tool a closed pipe stopped, as for `cat`."""
+    for fmt in ("jsonl", "human"):
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "clf.cli", "classify", "-f", fmt, HTML, TXT],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+        )
+        proc.stdout.close()  # before clf writes anything: its first write meets a closed pipe
+        err = proc.stderr.read().decode()
+        assert proc.wait(timeout=120) == 141, err
+        assert err == ""
