@@ -33,10 +33,11 @@ from clf.hashing import (
     word_counts,
 )
 from clf.segment import Segment
+from clf.structure import STRUCT_FEATURES
 
 TEXT_CHARS = 400  # long paragraphs are identified by their start and end
-CHAR_BITS, WORD_BITS, STRUCT_BITS = 18, 16, 14
-CHAR_FEATURES, WORD_FEATURES, STRUCT_FEATURES = 2**CHAR_BITS, 2**WORD_BITS, 2**STRUCT_BITS
+CHAR_BITS, WORD_BITS = 18, 16
+CHAR_FEATURES, WORD_FEATURES = 2**CHAR_BITS, 2**WORD_BITS
 NGRAMS = (1, 4)
 ELLIPSES = ("...", "…", "。。")  # truncation marks of teasers (see clf/cues.py)
 # Lines that open with a byline/source/credit cue (also used to label training data).
@@ -150,22 +151,42 @@ def struct_token_columns(tokens: list[str]) -> np.ndarray:
     return CHAR_FEATURES + WORD_FEATURES + np.array(cols, dtype=np.int64)
 
 
-def _struct_counts(flat: list[Segment]) -> Rows:
-    """Hashed structure tokens per segment; each distinct structure is hashed once, in
-    compiled code (`struct_columns`), from one string of all of them."""
+def _documents(segs: list[Segment]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """A page's structure documents (doc_ptr, doc_cols, the document of each segment): made
+    by the markup walk (`Segments.structure`), else hashed here once per distinct structure,
+    in compiled code (`struct_columns`), from one string of all of them."""
+    made = getattr(segs, "structure", None)
+    if made is not None:
+        return made
     index: dict[tuple, int] = {}
     row_doc = np.array(
-        [index.setdefault((s.tag, s.path, s.tokens), len(index)) for s in flat], dtype=np.int64
+        [index.setdefault((s.tag, s.path, s.tokens), len(index)) for s in segs], dtype=np.int64
     )
-    if not index:
-        return np.zeros(1, dtype=np.int64), np.zeros(0, dtype=np.int64), np.zeros(0)
     docs = "\0".join(
         f"{tag}\1{'_'.join(path[-3:])}\1{chr(2).join(path)}\1{chr(2).join(tokens)}"
         for tag, path, tokens in index
     )
+    if not index:
+        return np.zeros(1, dtype=np.int64), np.zeros(0, dtype=np.int64), row_doc
     doc_ptr, doc_cols = struct_columns(
         np.frombuffer(docs.encode("utf-8", "surrogatepass"), dtype=np.uint8), STRUCT_FEATURES
     )
+    return doc_ptr, doc_cols, row_doc
+
+
+def _struct_counts(pages: list[list[Segment]]) -> Rows:
+    """Hashed structure tokens per segment of the pages, from their documents."""
+    parts = [_documents(p) for p in pages]
+    if len(parts) == 1:
+        doc_ptr, doc_cols, row_doc = parts[0]
+    else:
+        n_docs = np.cumsum([0] + [len(p[0]) - 1 for p in parts])
+        n_cols = np.cumsum([0] + [p[0][-1] for p in parts])
+        doc_ptr = np.concatenate([[0]] + [p[0][1:] + c for p, c in zip(parts, n_cols)])
+        doc_cols = np.concatenate([np.zeros(0, dtype=np.int64)] + [p[1] for p in parts])
+        row_doc = np.concatenate(
+            [np.zeros(0, dtype=np.int64)] + [p[2] + d for p, d in zip(parts, n_docs)]
+        )
     return gather_counts(doc_ptr, doc_cols, row_doc)
 
 
@@ -250,7 +271,7 @@ class Featurizer:
         raw = {
             "char": ngram_counts(codes, seps, CHAR_BITS, *NGRAMS),
             "word": word_counts(codes, seps, WORD_BITS),
-            "struct": _struct_counts(flat),
+            "struct": _struct_counts(pages),
         }
         return raw, char_counts(codes, seps, PUNCT, SEPARATORS), cues
 

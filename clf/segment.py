@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import html
 import re
-from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Literal
 
 import numpy as np
 from selectolax.lexbor import LexborHTMLParser
 
-from clf.markup import tag_table, walk
+from clf.markup import context_spans, tag_table, walk
+from clf.structure import STRUCT_FEATURES, TAIL_DOCS, context_columns
 
 Kind = Literal["auto", "html", "text"]
 
@@ -34,21 +34,122 @@ _XML_DECL = re.compile(r"^\s*<\?xml[^>]*\?>", re.I)
 MAX_TOKENS = 16  # class/id tokens kept per segment (nearest ancestors first)
 
 
-@dataclass(slots=True)
 class Segment:
-    """One unit the model labels, with what the features need from its context."""
+    """One unit the model labels, with what the features need from its context.
 
-    index: int
-    text: str
-    line: int | None = None  # 1-based line number for text pages
-    tag: str = "line"  # innermost block tag ("line" for text pages)
-    path: tuple[str, ...] = ()  # ancestor tags, outermost first (last few only)
-    tokens: tuple[str, ...] = ()  # class/id tokens of ancestors, nearest first
-    link_chars: int = 0
-    depth: int = 0
-    label: str | None = None
-    score: float | None = None
-    probs: dict[str, float] = field(default_factory=dict)
+    An HTML segment's `path` and `tokens` are read from its page's contexts the first time
+    they are asked for: classifying never needs them (`clf.structure` hashes the contexts
+    from the markup), so most pages never build them.
+    """
+
+    __slots__ = (
+        "index", "text", "line", "tag", "_path", "_tokens", "link_chars", "depth", "label",
+        "score", "probs", "_where", "_k",
+    )  # fmt: skip
+    FIELDS = ("index", "text", "line", "tag", "path", "tokens", "link_chars", "depth", "label",
+              "score", "probs")  # fmt: skip
+
+    def __init__(
+        self,
+        index: int,
+        text: str,
+        line: int | None = None,  # 1-based line number for text pages
+        tag: str = "line",  # innermost block tag ("line" for text pages)
+        path: tuple[str, ...] = (),  # ancestor tags, outermost first (last few only)
+        tokens: tuple[str, ...] = (),  # class/id tokens of ancestors, nearest first
+        link_chars: int = 0,
+        depth: int = 0,
+        label: str | None = None,
+        score: float | None = None,
+        probs: dict[str, float] | None = None,
+        where: PageContexts | None = None,  # path and tokens are context `k` of this page
+        k: int = -1,
+    ) -> None:
+        self.index, self.text, self.line, self.tag = index, text, line, tag
+        self._path, self._tokens, self.link_chars, self.depth = path, tokens, link_chars, depth
+        self.label, self.score, self.probs = label, score, {} if probs is None else probs
+        self._where, self._k = where, k
+
+    def _resolve(self) -> None:
+        where = self._where  # read once: another thread may resolve this segment meanwhile
+        if where is not None:
+            self._path, self._tokens = where.context(self._k)
+            self._where = None
+
+    @property
+    def path(self) -> tuple[str, ...]:
+        self._resolve()
+        return self._path
+
+    @path.setter
+    def path(self, value: tuple[str, ...]) -> None:
+        self._resolve()
+        self._path = value
+
+    @property
+    def tokens(self) -> tuple[str, ...]:
+        self._resolve()
+        return self._tokens
+
+    @tokens.setter
+    def tokens(self, value: tuple[str, ...]) -> None:
+        self._resolve()
+        self._tokens = value
+
+    def _fields(self) -> tuple:
+        return tuple(getattr(self, f) for f in self.FIELDS)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Segment) and self._fields() == other._fields()
+
+    __hash__ = None  # mutable, as a dataclass with eq
+
+    def __repr__(self) -> str:
+        return (
+            "Segment(" + ", ".join(f"{f}={v!r}" for f, v in zip(self.FIELDS, self._fields())) + ")"
+        )
+
+    def __reduce__(self) -> tuple:
+        """Pickled resolved: a page's markup does not travel with its segments."""
+        return Segment, self._fields()
+
+
+class Segments(list):
+    """A page's segments, with the structure columns of their contexts (`structure`:
+    doc_ptr, doc_cols, the document of each segment; `clf.structure`) when the markup walk
+    made them. A slice or a rebuilt list is a plain list, so stale columns cannot follow it."""
+
+    __slots__ = ("structure",)
+
+    def __init__(self, segments: list[Segment], structure: tuple | None = None) -> None:
+        super().__init__(segments)
+        self.structure = structure
+
+
+class PageContexts:
+    """Tag paths and class/id tokens of a page's contexts, built once, when first asked, from
+    the few code points of markup they need (`context_spans`): a page kept by a caller does
+    not keep its markup alive."""
+
+    __slots__ = ("source", "built")
+
+    def __init__(self, codes: np.ndarray, info: np.ndarray) -> None:
+        self.source: tuple[np.ndarray, np.ndarray] | None = context_spans(codes, info)
+        self.built: list | None = None
+
+    def context(self, k: int) -> tuple[tuple[str, ...], tuple[str, ...]]:
+        """Thread-safe: `built` is set before `source` is dropped, and both are read once."""
+        built = self.built
+        if built is None:
+            source = self.source
+            if source is None:  # another thread built them meanwhile
+                built = self.built
+            else:
+                spans, info = source
+                built = _contexts(spans.tobytes().decode("utf-32-le", "surrogatepass"), info)
+                self.built = built
+                self.source = None
+        return built[k][:2] if k >= 0 else ((), ())
 
 
 def detect_kind(text: str) -> Literal["html", "text"]:
@@ -124,21 +225,29 @@ def walk_markup(codes: np.ndarray) -> tuple:
     return walk(codes, _KEYS, _FLAGS)
 
 
-def segments_of(markup: str, walked: tuple) -> list[Segment]:
-    """Segments from what `walk` found: the runs' text, their blocks' contexts, the title."""
+def segments_of(markup: str, codes: np.ndarray, walked: tuple) -> Segments:
+    """Segments from what `walk` found: the runs' text, their blocks' contexts, the title;
+    with the structure columns of every context (`clf.structure`)."""
     out, rows, info, title_a, title_b = walked
     joined = out.tobytes().decode("utf-32-le", "surrogatepass")
     segments = _title(markup, title_a, title_b)
-    contexts = _contexts(markup, info) + [_NO_CONTEXT]  # [-1]: outside any block
-    tags = [path[-1] if path else "body" for path, _, _ in contexts]
     first = len(segments)
+    spans = info[:, 1:3].tolist()
+    tags = [markup[a:b] for a, b in spans] + ["body"]  # [-1]: outside any block
+    depths = info[:, 7].tolist() + [0]
+    where = PageContexts(codes, info)
     # positional: keyword arguments cost twice as much, once per segment of every page
     segments += [
-        Segment(first + i, joined[a:b], None, tags[k], contexts[k][0], contexts[k][1], link,
-                contexts[k][2])
+        Segment(first + i, joined[a:b], None, tags[k], (), (), link, depths[k], None, None, None,
+                where, k)
         for i, (a, b, k, link) in enumerate(rows.tolist())
     ]  # fmt: skip
-    return segments
+    doc_ptr, doc_cols = context_columns(codes, info, STRUCT_FEATURES, *TAIL_DOCS)
+    n = len(info)
+    row_doc = np.where(rows[:, 2] >= 0, rows[:, 2], n)  # outside any block: the "body" doc
+    if first:
+        row_doc = np.concatenate([[n + 1], row_doc])  # the title
+    return Segments(segments, (doc_ptr, doc_cols, row_doc.astype(np.int64)))
 
 
 def segment_html(text: str) -> list[Segment]:
@@ -152,7 +261,7 @@ def segment_html(text: str) -> list[Segment]:
     if tree is None or tree.root is None:
         return []
     markup, codes = serialise(tree)
-    return segments_of(markup, walk_markup(codes))
+    return segments_of(markup, codes, walk_markup(codes))
 
 
 def segment(text: str, kind: Kind = "auto") -> tuple[Literal["html", "text"], list[Segment]]:

@@ -36,7 +36,7 @@ from clf.hashing import (
     tfidf_dot,
     word_counts,
 )
-from clf.segment import Segment
+from clf.segment import Segment, segment_html
 
 ALPHABET = "abcXYZ Ä é 中文字 .,!…|0123"
 
@@ -132,7 +132,7 @@ def test_struct_columns_match_hashing_vectorizer():
             rng.choice(["nav", "main", "ad", "comment", "post1"]) for _ in range(rng.randint(0, 16))
         )
         segs.append(Segment(5 + i, "x", tag=path[-1] if path else "body", path=path, tokens=tokens))
-    indptr, cols, counts = _struct_counts(segs)
+    indptr, cols, counts = _struct_counts([segs])
     docs = [" ".join(struct_tokens(s)) for s in segs]
     ref = hv.transform(docs)
     ours = sp.csr_matrix((counts, cols, indptr), shape=ref.shape)
@@ -140,6 +140,46 @@ def test_struct_columns_match_hashing_vectorizer():
     tokens = sorted({t for s in segs for t in struct_tokens(s)})
     want = [hv.transform([t]).indices[0] + CHAR_FEATURES + WORD_FEATURES for t in tokens]
     assert struct_token_columns(tokens).tolist() == want
+
+
+def _random_page(rng: random.Random) -> str:
+    """Nested markup whose class/id values hold what token splitting must get right:
+    escapes, capitals that lower to ASCII (K, İ), non-ASCII tags, long and short tokens."""
+    words = ["nav", "Main", "a", "ad-slot", "x" * 29, "y" * 30, "a&amp;b", "K\u212aX", "ab\u0130cd",
+             "ü中", "&quot;q&quot;", "post1", "", "  "]  # fmt: skip
+    tags = ["div", "section", "p", "li", "span", "a", "b", "line", "x-y", "h1", "td", "bläh"]
+
+    def element(depth: int) -> str:
+        tag = rng.choice(tags)
+        attrs = ""
+        if rng.random() < 0.7:
+            attrs += f' class="{" ".join(rng.choices(words, k=rng.randint(0, 6)))}"'
+        if rng.random() < 0.3:
+            attrs += f" id='{rng.choice(words)}'"
+        inner = "".join(
+            element(depth + 1) if depth < 9 and rng.random() < 0.5 else rng.choice(["text ", "T"])
+            for _ in range(rng.randint(1, 3))
+        )
+        return f"<{tag}{attrs}>{inner}</{tag}>"
+
+    title = "<title>The title</title>" if rng.random() < 0.5 else ""
+    return f"<html><head>{title}</head><body>loose {element(0)} tail</body></html>"
+
+
+def test_structure_from_the_markup_walk_equals_hashing_the_segments():
+    """`Segments.structure` (clf.structure, hashed per context from the markup) gives the same
+    structure rows as hashing each segment's tag, path and tokens (the training path)."""
+    rng = random.Random(5)
+    pages = [segment_html(_random_page(rng)) for _ in range(200)]
+    assert all(p.structure is not None for p in pages)
+    assert sum(len(p) for p in pages) > 1000
+    for page in pages:
+        walked, hashed = _struct_counts([page]), _struct_counts([list(page)])
+        assert all(np.array_equal(a, b) for a, b in zip(walked, hashed))
+    several = _struct_counts(pages[:20] + [list(pages[20])])
+    one_by_one = [_struct_counts([list(p)]) for p in pages[:21]]
+    assert np.array_equal(several[1], np.concatenate([r[1] for r in one_by_one]))
+    assert np.array_equal(np.diff(several[0]), np.concatenate([np.diff(r[0]) for r in one_by_one]))
 
 
 def test_char_counts_match_a_python_reference():

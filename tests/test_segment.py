@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import codecs
+import pickle
 import re
 
 import pytest
 
 from clf.decode import declared_encoding, decode
-from clf.segment import detect_kind, segment, segment_html, segment_text
+from clf.segment import Segments, detect_kind, segment, segment_html, segment_text
 
 ZH_SIMPLIFIED = "新华社北京电，国务院总理今天签署国务院令，公布修订后的药品管理法实施条例。" * 5
 ZH_TRADITIONAL = "為嚴厲打擊侵犯知識產權違法犯罪行為，切實維護版權市場秩序和群眾合法權益。" * 5
@@ -131,3 +132,19 @@ def test_xml_declaration_and_entities_do_not_break_parsing():
 def test_empty_and_whitespace_pages_have_no_segments():
     assert segment_html("") == [] and segment_html("   \n") == []
     assert segment_text("") == [] and segment_text(" \n\t\n") == []
+
+
+def test_html_segments_build_path_and_tokens_only_when_read_and_pickle_resolved():
+    page = '<body><div class="story main"><p id="lead">one</p><p>two</p></div></body>'
+    segs = segment_html(page)
+    one = segs[0]
+    assert one._where is not None  # nothing built yet
+    assert one.path == ("html", "body", "div", "p") and one.tokens == ("lead", "story", "main")
+    assert one._where is None
+    copy = pickle.loads(pickle.dumps(segs))
+    assert copy == segs and copy[1].tokens == ("story", "main") and copy[1]._where is None
+    assert type(copy) is Segments and copy.structure is not None
+    assert "tokens=('story', 'main')" in repr(segs[1])
+    edited = segment_html(page)[1]
+    edited.tokens = ("x",)  # assigning first resolves, so the path is still the page's
+    assert edited.tokens == ("x",) and edited.path == ("html", "body", "div", "p")

@@ -69,7 +69,7 @@ def main(argv: list[str] | None = None) -> None:
                 with stage("segment: compiled walk"):
                     walked = walk_markup(codes)
                 with stage("segment: contexts, Segment objects"):
-                    segs = segments_of(markup, walked)
+                    segs = segments_of(markup, codes, walked)
             else:
                 with stage("segment: text lines"):
                     segs = segment_text(text)

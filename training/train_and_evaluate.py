@@ -34,10 +34,7 @@ SEED_LABELS = Path(__file__).resolve().parent / "seed_labels"
 
 def text_view(segs: list[Segment]) -> list[Segment]:
     """The page as a scraper's text dump: one line per block, no markup (like the seeds)."""
-    return [
-        replace(s, line=i + 1, tag="line", path=(), tokens=(), link_chars=0, depth=0)
-        for i, s in enumerate(segs)
-    ]
+    return [Segment(s.index, s.text, i + 1) for i, s in enumerate(segs)]
 
 
 def crop_around_article(page: LabelledPage, rng: random.Random) -> list[int]:
