@@ -341,18 +341,24 @@ def murmur3_32(data, n) -> int:
     return np.int64(h) - 2**32 if h >= np.uint64(2**31) else np.int64(h)
 
 
+@njit(cache=True, nogil=True, inline="always")
+def column_of(data, n, n_features) -> int:
+    """HashingVectorizer's column (|murmur3|, sign dropped) of the UTF-8 bytes data[:n]."""
+    h = murmur3_32(data, n)
+    if h == -(2**31):
+        return (2**31 - n_features) % n_features
+    return abs(h) % n_features
+
+
 @njit(cache=True, nogil=True)
 def _hashed_column(scratch, prefix, src, a, b, n_features) -> int:
-    """HashingVectorizer's column (|murmur3|, sign dropped) of prefix + src[a:b]."""
+    """The column of prefix + src[a:b]."""
     m = len(prefix)
     for j in range(m):
         scratch[j] = ord(prefix[j])
     for j in range(a, b):
         scratch[m + j - a] = src[j]
-    h = murmur3_32(scratch, m + b - a)
-    if h == -(2**31):
-        return (2**31 - n_features) % n_features
-    return abs(h) % n_features
+    return column_of(scratch, m + b - a, n_features)
 
 
 @njit(cache=True, nogil=True)

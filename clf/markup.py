@@ -51,18 +51,22 @@ def tag_table(block: frozenset[str], skip: frozenset[str]) -> tuple[np.ndarray, 
 KEY_A, KEY_TITLE = tag_key("a"), tag_key("title")
 
 
-def _codes(word: str) -> tuple[int, ...]:
+def code_tuple(word: str) -> tuple[int, ...]:
     """A word as a tuple of code points: compiled code compares those 20× faster than the
     characters of a str, each of which numba makes into a new one-character string."""
     return tuple(map(ord, word))
 
 
 CLASS, ID, HIDDEN, ARIA_HIDDEN, STYLE = map(
-    _codes, ("class", "id", "hidden", "aria-hidden", "style")
+    code_tuple, ("class", "id", "hidden", "aria-hidden", "style")
 )
-TRUE, SCRIPT, COMMENT_OPEN, COMMENT_CLOSE = map(_codes, ("true", "script", "<!--", "-->"))
-DISPLAY, NONE, VISIBILITY, HIDDEN_VALUE = map(_codes, ("display", "none", "visibility", "hidden"))
-AMP, LT, GT, NBSP = map(_codes, ("amp;", "lt;", "gt;", "nbsp;"))  # all lexbor's serialiser writes
+TRUE, SCRIPT, COMMENT_OPEN, COMMENT_CLOSE = map(code_tuple, ("true", "script", "<!--", "-->"))
+DISPLAY, NONE, VISIBILITY, HIDDEN_VALUE = map(
+    code_tuple, ("display", "none", "visibility", "hidden")
+)
+AMP, LT, GT, NBSP = map(
+    code_tuple, ("amp;", "lt;", "gt;", "nbsp;")
+)  # all lexbor's serialiser writes
 
 
 @njit(cache=True, nogil=True, inline="always")

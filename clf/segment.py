@@ -11,7 +11,7 @@ import numpy as np
 from selectolax.lexbor import LexborHTMLParser
 
 from clf.markup import context_spans, tag_table, walk
-from clf.structure import STRUCT_FEATURES, TAIL_DOCS, context_columns
+from clf.structure import MAX_TOKENS, STRUCT_FEATURES, TAIL_DOCS, context_columns
 
 Kind = Literal["auto", "html", "text"]
 
@@ -31,7 +31,6 @@ _HTML_SNIFF = re.compile(
 )
 _TOKEN_SPLIT = re.compile(r"[^a-z0-9]+")
 _XML_DECL = re.compile(r"^\s*<\?xml[^>]*\?>", re.I)
-MAX_TOKENS = 16  # class/id tokens kept per segment (nearest ancestors first)
 
 
 class Segment:

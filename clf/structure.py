@@ -17,14 +17,14 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from clf.hashing import murmur3_32, struct_columns
+from clf.hashing import column_of, struct_columns
+from clf.markup import code_tuple
 
 STRUCT_BITS = 14
 STRUCT_FEATURES = 2**STRUCT_BITS
-MAX_PATH, MAX_TOKENS, NEAR = 4, 16, 3  # as clf.segment keeps them and struct_tokens reads them
-TAG, PATH, IN, CLS, NEAR_ = map(
-    lambda w: tuple(map(ord, w)), ("tag_", "path_", "in_", "cls_", "near_")
-)
+MAX_PATH, NEAR = 4, 3  # path tags kept per context; tokens struct_tokens also gives near_
+MAX_TOKENS = 16  # class/id tokens kept per context (nearest ancestors first)
+TAG, PATH, IN, CLS, NEAR_ = map(code_tuple, ("tag_", "path_", "in_", "cls_", "near_"))
 KELVIN, DOTTED_I = 0x212A, 0x130
 
 
@@ -57,21 +57,12 @@ def _prefix(buf, word) -> int:
     return len(word)
 
 
-@njit(cache=True, nogil=True, inline="always")
-def _column(buf, m, n_features) -> int:
-    """HashingVectorizer's column (|murmur3|, sign dropped) of the UTF-8 bytes buf[:m]."""
-    h = murmur3_32(buf, m)
-    if h == -(2**31):
-        return (2**31 - n_features) % n_features
-    return abs(h) % n_features
-
-
 @njit(cache=True, nogil=True)
 def _span_column(buf, prefix, c, a, b, n_features) -> int:
     m = _prefix(buf, prefix)
     for i in range(a, b):
         m = _put(buf, m, c[i])
-    return _column(buf, m, n_features)
+    return column_of(buf, m, n_features)
 
 
 @njit(cache=True, nogil=True)
@@ -88,7 +79,7 @@ def _token_column(buf, prefix, c, a, b, n_features) -> int:
             x = 105
         buf[m] = x
         m += 1
-    return _column(buf, m, n_features)
+    return column_of(buf, m, n_features)
 
 
 @njit(cache=True, nogil=True, inline="always")
@@ -192,7 +183,7 @@ def context_columns(c, info, n_features, tail_ptr, tail_cols):
                 m += 1
             for i in range(path_a[k, j], path_b[k, j]):
                 m = _put(buf, m, c[i])
-        cols[pos + 1] = _column(buf, m, n_features)
+        cols[pos + 1] = column_of(buf, m, n_features)
         pos += 2
         for j in range(n_path[k]):
             cols[pos] = in_cols[k, j]
