@@ -68,7 +68,7 @@ def main(argv: list[str] | None = None) -> None:
                     markup, codes = serialise(tree)
                 with stage("segment: compiled walk"):
                     walked = walk_markup(codes)
-                with stage("segment: contexts, Segment objects"):
+                with stage("segment: structure columns, Segment objects"):
                     segs = segments_of(markup, codes, walked)
             else:
                 with stage("segment: text lines"):
