@@ -176,18 +176,7 @@ def _documents(segs: list[Segment]) -> tuple[np.ndarray, np.ndarray, np.ndarray]
 
 def _struct_counts(pages: list[list[Segment]]) -> Rows:
     """Hashed structure tokens per segment of the pages, from their documents."""
-    parts = [_documents(p) for p in pages]
-    if len(parts) == 1:
-        doc_ptr, doc_cols, row_doc = parts[0]
-    else:
-        n_docs = np.cumsum([0] + [len(p[0]) - 1 for p in parts])
-        n_cols = np.cumsum([0] + [p[0][-1] for p in parts])
-        doc_ptr = np.concatenate([[0]] + [p[0][1:] + c for p, c in zip(parts, n_cols)])
-        doc_cols = np.concatenate([np.zeros(0, dtype=np.int64)] + [p[1] for p in parts])
-        row_doc = np.concatenate(
-            [np.zeros(0, dtype=np.int64)] + [p[2] + d for p, d in zip(parts, n_docs)]
-        )
-    return gather_counts(doc_ptr, doc_cols, row_doc)
+    return _stack([gather_counts(*_documents(p)) for p in pages])
 
 
 def _rows(family: Rows, rows: slice) -> Rows:

@@ -180,8 +180,6 @@ class SegmentModel:
                 oof[te] = _fit_stage1(X[tr], y[tr]).predict_proba(X[te])
         log(f"stage 1, all: {known.sum():,} training segments")
         self.stage1 = _fit_stage1(X[known], y[known])
-        for name in _DERIVED:
-            self.__dict__.pop(name, None)
         if n_folds < 2:
             oof = self.stage1.predict_proba(X)
         ctx = np.vstack(
@@ -199,7 +197,8 @@ class SegmentModel:
         log(f"stage 2 (noise offset {self.noise_bias:+.2f})")
         self.stage2.fit(ctx[known], y[known])
         self.stage2[-1].intercept_[LABELS.index("noise")] += self.noise_bias
-        self.__dict__.pop("stage2_tables", None)
+        for name in _DERIVED:  # laid out again from the new weights when next used
+            self.__dict__.pop(name, None)
         return self
 
 

@@ -11,7 +11,7 @@ import numpy as np
 from selectolax.lexbor import LexborHTMLParser
 
 from clf.markup import context_spans, tag_table, walk
-from clf.structure import MAX_TOKENS, STRUCT_FEATURES, TAIL_DOCS, context_columns
+from clf.structure import MAX_TOKENS, STRUCT_FEATURES, context_columns
 
 Kind = Literal["auto", "html", "text"]
 
@@ -31,6 +31,24 @@ _HTML_SNIFF = re.compile(
 )
 _TOKEN_SPLIT = re.compile(r"[^a-z0-9]+")
 _XML_DECL = re.compile(r"^\s*<\?xml[^>]*\?>", re.I)
+
+
+class _FromContext:
+    """A field of a segment (`path`, `tokens`) that is built from its page's contexts when
+    first read or written (`Segment._resolve`), then kept in the slot `_<name>`."""
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.slot = getattr(owner, "_" + name)  # the slot's descriptor
+
+    def __get__(self, seg: Segment | None, owner: type) -> object:
+        if seg is None:
+            return self
+        seg._resolve()
+        return self.slot.__get__(seg, owner)
+
+    def __set__(self, seg: Segment, value: tuple[str, ...]) -> None:
+        seg._resolve()
+        self.slot.__set__(seg, value)
 
 
 class Segment:
@@ -75,25 +93,8 @@ class Segment:
             self._path, self._tokens = where.context(self._k)
             self._where = None
 
-    @property
-    def path(self) -> tuple[str, ...]:
-        self._resolve()
-        return self._path
-
-    @path.setter
-    def path(self, value: tuple[str, ...]) -> None:
-        self._resolve()
-        self._path = value
-
-    @property
-    def tokens(self) -> tuple[str, ...]:
-        self._resolve()
-        return self._tokens
-
-    @tokens.setter
-    def tokens(self, value: tuple[str, ...]) -> None:
-        self._resolve()
-        self._tokens = value
+    path = _FromContext()
+    tokens = _FromContext()
 
     def _fields(self) -> tuple:
         return tuple(getattr(self, f) for f in self.FIELDS)
@@ -148,7 +149,7 @@ class PageContexts:
                 built = _contexts(spans.tobytes().decode("utf-32-le", "surrogatepass"), info)
                 self.built = built
                 self.source = None
-        return built[k][:2] if k >= 0 else ((), ())
+        return built[k] if k >= 0 else _NO_CONTEXT
 
 
 def detect_kind(text: str) -> Literal["html", "text"]:
@@ -190,20 +191,20 @@ def parse_html(text: str) -> LexborHTMLParser | None:
 
 
 _KEYS, _FLAGS = tag_table(BLOCK_TAGS, SKIP_TAGS)
-_NO_CONTEXT: tuple[tuple[str, ...], tuple[str, ...], int] = ((), (), 0)
+_NO_CONTEXT: tuple[tuple[str, ...], tuple[str, ...]] = ((), ())
 
 
-def _contexts(markup: str, info: np.ndarray) -> list[tuple[tuple[str, ...], tuple[str, ...], int]]:
+def _contexts(markup: str, info: np.ndarray) -> list[tuple[tuple[str, ...], tuple[str, ...]]]:
     """Tag path (last 4) and class/id tokens (nearest first) of each context `walk` kept."""
-    out: list[tuple[tuple[str, ...], tuple[str, ...], int]] = []
+    out: list[tuple[tuple[str, ...], tuple[str, ...]]] = []
     append, tokens_of = out.append, _tokens_of  # locals: the loop runs once per element kept
-    for parent, tag_a, tag_b, cls_a, cls_b, id_a, id_b, depth in info.tolist():
-        tags, tokens, _ = out[parent] if parent >= 0 else _NO_CONTEXT
+    for parent, tag_a, tag_b, cls_a, cls_b, id_a, id_b, _ in info.tolist():
+        tags, tokens = out[parent] if parent >= 0 else _NO_CONTEXT
         if cls_a >= 0 or id_a >= 0:
             own = tokens_of(f"{markup[cls_a:cls_b]} {markup[id_a:id_b]}")  # absent: -1:-1, ""
             if own:
                 tokens = (own + tokens)[:MAX_TOKENS]
-        append(((*tags[-3:], markup[tag_a:tag_b]), tokens, depth))
+        append(((*tags[-3:], markup[tag_a:tag_b]), tokens))
     return out
 
 
@@ -241,12 +242,12 @@ def segments_of(markup: str, codes: np.ndarray, walked: tuple) -> Segments:
                 where, k)
         for i, (a, b, k, link) in enumerate(rows.tolist())
     ]  # fmt: skip
-    doc_ptr, doc_cols = context_columns(codes, info, STRUCT_FEATURES, *TAIL_DOCS)
+    doc_ptr, doc_cols = context_columns(codes, info, STRUCT_FEATURES)
     n = len(info)
     row_doc = np.where(rows[:, 2] >= 0, rows[:, 2], n)  # outside any block: the "body" doc
     if first:
         row_doc = np.concatenate([[n + 1], row_doc])  # the title
-    return Segments(segments, (doc_ptr, doc_cols, row_doc.astype(np.int64)))
+    return Segments(segments, (doc_ptr, doc_cols, row_doc))
 
 
 def segment_html(text: str) -> list[Segment]:

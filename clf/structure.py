@@ -17,7 +17,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from clf.hashing import column_of, struct_columns
+from clf.hashing import column_of
 from clf.markup import code_tuple
 
 STRUCT_BITS = 14
@@ -25,6 +25,8 @@ STRUCT_FEATURES = 2**STRUCT_BITS
 MAX_PATH, NEAR = 4, 3  # path tags kept per context; tokens struct_tokens also gives near_
 MAX_TOKENS = 16  # class/id tokens kept per context (nearest ancestors first)
 TAG, PATH, IN, CLS, NEAR_ = map(code_tuple, ("tag_", "path_", "in_", "cls_", "near_"))
+BODY, TITLE = code_tuple("body"), code_tuple("title")
+N_TAIL = 2  # documents after the contexts': outside any block, the page <title>
 KELVIN, DOTTED_I = 0x212A, 0x130
 
 
@@ -55,6 +57,15 @@ def _prefix(buf, word) -> int:
     for k in range(len(word)):
         buf[k] = word[k]
     return len(word)
+
+
+@njit(cache=True, nogil=True)
+def _word_column(buf, prefix, word, n_features) -> int:
+    m = _prefix(buf, prefix)
+    for x in word:
+        buf[m] = x
+        m += 1
+    return column_of(buf, m, n_features)
 
 
 @njit(cache=True, nogil=True)
@@ -117,10 +128,11 @@ def _tokens(c, a, b, starts, ends, n) -> int:
 
 
 @njit(cache=True, nogil=True)
-def context_columns(c, info, n_features, tail_ptr, tail_cols):
+def context_columns(c, info, n_features):
     """Structure columns of each context of `walk` (rows of `info`: parent, tag a/b, class
     a/b, id a/b, depth; parents first), as CSR (doc_ptr, doc_cols) in struct_tokens order,
-    followed by the documents of `tail_ptr`/`tail_cols` (contexts not in the markup)."""
+    then `N_TAIL` documents of segments in no context of the markup: outside any block (tag
+    "body", no path), and the page <title> (tag and path "title")."""
     n = info.shape[0]
     path_a = np.empty((n, MAX_PATH), dtype=np.int64)
     path_b = np.empty((n, MAX_PATH), dtype=np.int64)
@@ -136,9 +148,8 @@ def context_columns(c, info, n_features, tail_ptr, tail_cols):
     buf = np.empty(4 * MAX_PATH * (longest + 1) + 16, dtype=np.uint8)
     starts = np.empty(longest + 2, dtype=np.int64)
     ends = np.empty(longest + 2, dtype=np.int64)
-    n_tail = len(tail_ptr) - 1
-    doc_ptr = np.zeros(n + n_tail + 1, dtype=np.int64)
-    cols = np.empty(n * (2 + MAX_PATH + MAX_TOKENS + NEAR) + len(tail_cols), dtype=np.int64)
+    doc_ptr = np.zeros(n + N_TAIL + 1, dtype=np.int64)
+    cols = np.empty(n * (2 + MAX_PATH + MAX_TOKENS + NEAR) + 5, dtype=np.int64)
     pos = 0
     for k in range(n):
         parent, a, b = info[k, 0], info[k, 1], info[k, 2]
@@ -195,16 +206,12 @@ def context_columns(c, info, n_features, tail_ptr, tail_cols):
                 cols[pos] = near_cols[k, j]
                 pos += 1
         doc_ptr[k + 1] = pos
-    for d in range(n_tail):
-        for j in range(tail_ptr[d], tail_ptr[d + 1]):
-            cols[pos] = tail_cols[j]
-            pos += 1
-        doc_ptr[n + d + 1] = pos
+    cols[pos] = _word_column(buf, TAG, BODY, n_features)
+    cols[pos + 1] = column_of(buf, _prefix(buf, PATH), n_features)  # "path_": no path
+    doc_ptr[n + 1] = pos + 2
+    cols[pos + 2] = _word_column(buf, TAG, TITLE, n_features)
+    cols[pos + 3] = _word_column(buf, PATH, TITLE, n_features)
+    cols[pos + 4] = _word_column(buf, IN, TITLE, n_features)
+    doc_ptr[n + 2] = pos + 5
+    pos += 5
     return doc_ptr, cols[:pos]
-
-
-# Segments in no context of the markup: outside any block (tag "body", no path) and the
-# page <title> (tag and path "title"), in struct_columns' document form.
-TAIL_DOCS = struct_columns(
-    np.frombuffer(b"body\1\1\1\0title\1title\1title\1", dtype=np.uint8), STRUCT_FEATURES
-)
