@@ -9,7 +9,7 @@ from threadpoolctl import ThreadpoolController
 
 from clf.clean import clean_article
 from clf.decode import decode
-from clf.model import LABELS, SegmentModel
+from clf.model import LABELS, Linear, SegmentModel
 from clf.page import Page
 from clf.quality import assess
 from clf.safety import MAX_PAGE_BYTES, check_page, sanitize, verify
@@ -108,4 +108,8 @@ def load(path: str | Path | None = None, max_page_bytes: int = MAX_PAGE_BYTES) -
         raise ModelError(f"cannot load model {path}: {exc}") from exc
     if not isinstance(model, SegmentModel):
         raise ModelError(f"{path} is not a clf model")
+    if not isinstance(getattr(model, "stage2", None), Linear):
+        raise ModelError(
+            f"{path} was made by an older clf (before 0.2); rebuild it with training.train_and_evaluate"
+        )
     return Classifier(model, max_page_bytes)

@@ -14,7 +14,6 @@ from collections import Counter
 from dataclasses import dataclass
 
 import numpy as np
-import scipy.sparse as sp
 
 from clf.cues import clip, digits, text_cues
 from clf.hashing import (
@@ -214,8 +213,10 @@ class Batch:
         return _rows(self.families["char"], rows)
 
     @property
-    def X(self) -> sp.csr_matrix:
+    def X(self):  # -> scipy.sparse.csr_matrix
         """Stage-1 input as one sparse matrix (families then dense), for training."""
+        import scipy.sparse as sp  # training only: run time never imports scipy
+
         n = len(self.dense)
         mats = [
             sp.csr_matrix((v, c, p), shape=(n, FAMILIES[k]))

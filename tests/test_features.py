@@ -281,23 +281,29 @@ def test_clip_keeps_head_and_tail_of_long_texts():
     assert clipped == [t if len(t) <= 400 else t[:300] + " " + t[-100:] for t in texts]
 
 
-def test_compiled_inference_equals_the_fitted_scikit_learn_models(model, harbour_html, harbour_txt):
-    """The shipped model's run-time path (stage-1 sums inside the TF-IDF pass, array-level
-    stage 2) gives what its fitted scikit-learn estimators give on the same features."""
+def test_run_time_layers_equal_scikit_learn_with_the_shipped_weights(
+    model, harbour_html, harbour_txt
+):
+    """The shipped model's run-time path (stage-1 sums inside the TF-IDF pass, compiled
+    stage 2) gives what scikit-learn's estimators give with its weights on the same features."""
+    from sklearn.linear_model import LogisticRegression, SGDClassifier
+
     from clf.decode import decode
-    from clf.model import context_features, pipeline_proba
+    from clf.model import context_features
     from clf.segment import segment
 
     m = model.model
+    stage1, stage2 = SGDClassifier(loss="log_loss"), LogisticRegression()
+    for est, layer in ((stage1, m.stage1), (stage2, m.stage2)):
+        est.coef_, est.intercept_, est.classes_ = layer.coef, layer.intercept, np.arange(3)
     pages = [segment(decode(harbour_html))[1], segment(harbour_txt)[1]]
     batch = m.featurizer.featurize(pages, stage1=m.stage1_tables)
     p1 = m.stage1_proba(batch)
-    np.testing.assert_allclose(p1, m.stage1.predict_proba(batch.X), atol=1e-12)
+    np.testing.assert_allclose(p1, stage1.predict_proba(batch.X), rtol=1e-12, atol=1e-15)
     for i, probs in enumerate(m.predict_proba(pages)):
         rows = batch.page(i)
         ctx = context_features(p1[rows], batch.own[i], batch.text(rows))
-        np.testing.assert_allclose(pipeline_proba(m.stage2, ctx), m.stage2.predict_proba(ctx))
-        np.testing.assert_allclose(probs, m.stage2.predict_proba(ctx), atol=1e-12)
+        np.testing.assert_allclose(probs, stage2.predict_proba(ctx), rtol=1e-12, atol=1e-15)
 
 
 def _context_reference(probs: np.ndarray, own: np.ndarray, sim: np.ndarray) -> np.ndarray:

@@ -5,10 +5,16 @@ from __future__ import annotations
 import json
 from dataclasses import replace
 
+import joblib
 import numpy as np
+import pytest
+from sklearn.linear_model import SGDClassifier
 
 import clf
-from clf.model import NOISE_BIASES, choose_noise_bias
+from clf.context import softmax_linear
+from clf.fit import NOISE_BIASES, _stage2, choose_noise_bias, folded_stage2
+from clf.model import Linear, SegmentModel
+from clf.safety import write_manifest
 from clf.segment import Segment
 from tests.conftest import EXAMPLES, SHARED, needs_data
 from training import article_rules, train_and_evaluate
@@ -153,3 +159,28 @@ def test_noise_bias_is_raised_where_a_plain_argmax_under_calls_rare_noise():
     bias = choose_noise_bias(x, y, site)
     assert bias in NOISE_BIASES and bias > 0
     assert choose_noise_bias(x, y, np.full(len(y), "one-site")) == 0.0  # nothing to hold in
+
+
+def test_folded_stage2_is_the_fitted_pipeline():
+    """Stage 2 ships as one linear layer with the scaler folded in; it must predict what the
+    fitted StandardScaler + LogisticRegression predicts, including badly scaled inputs."""
+    rng = np.random.default_rng(1)
+    x = rng.normal(0, 1, (600, 5)) * np.array([1e-3, 1.0, 50.0, 1.0, 7.0]) + 3.0
+    y = np.digitize(x[:, 1] + x[:, 2] / 50 - x[:, 4] / 7 + rng.normal(0, 0.5, 600), [2.5, 3.5])
+    assert set(y) == {0, 1, 2}
+    pipe = _stage2().fit(x, y)
+    layer = folded_stage2(pipe)
+    assert isinstance(layer, Linear) and layer.coef.flags.c_contiguous
+    got = softmax_linear(x, layer.coef, layer.intercept)
+    np.testing.assert_allclose(got, pipe.predict_proba(x), rtol=1e-9, atol=1e-12)
+
+
+def test_a_model_made_before_plain_arrays_is_refused_with_a_clear_error(tmp_path, model):
+    """A pre-0.2 model file (scikit-learn estimators inside) must not load half-working."""
+    old = SegmentModel.__new__(SegmentModel)
+    old.__dict__.update(featurizer=model.model.featurizer, stage1=SGDClassifier(), stage2=None)
+    path = tmp_path / "old.joblib"
+    joblib.dump(old, path)
+    write_manifest(path)
+    with pytest.raises(clf.ModelError, match="older clf"):
+        clf.load(path)

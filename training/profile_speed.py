@@ -17,7 +17,7 @@ from threadpoolctl import threadpool_limits
 import clf
 from clf.clean import clean_article
 from clf.decode import decode
-from clf.model import LABELS, context_features, pipeline_proba
+from clf.model import LABELS, context_features
 from clf.quality import assess
 from clf.safety import sanitize
 from clf.segment import (
@@ -82,7 +82,7 @@ def main(argv: list[str] | None = None) -> None:
             with stage("context features"):
                 ctx = context_features(p1, batch.own[0], batch.text(batch.page(0)))
             with stage("stage 2 (linear)"):
-                probs = pipeline_proba(model.stage2, ctx, model.stage2_tables)
+                probs = model.stage2_proba(ctx)
             with stage("labels, clean article, quality"):
                 for s, k in zip(segs, probs.argmax(axis=1)):
                     s.label = LABELS[k]

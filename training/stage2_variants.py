@@ -23,9 +23,10 @@ from sklearn.linear_model import SGDClassifier
 from sklearn.metrics import f1_score
 from sklearn.model_selection import GroupKFold
 
-import clf.model
+import clf.fit
 from clf import context
-from clf.model import WINDOW, SegmentModel, _stage1, _stage2
+from clf.fit import _stage1, _stage2, fit
+from clf.model import WINDOW
 from training.corpus import build_corpus
 from training.data import DEFAULT_DATA
 from training.train_and_evaluate import training_views
@@ -43,7 +44,7 @@ class _Captured(Exception):
 
 
 def stage2_table(data: Path, cache: Path, alpha: float) -> dict[str, np.ndarray]:
-    """(ctx, y, site, stratum) of the labelled training segments, as `SegmentModel.fit`
+    """(ctx, y, site, stratum) of the labelled training segments, as `clf.fit.fit`
     hands them to the noise-offset step, with stage 1 regularised by `alpha`."""
     if cache.is_file():
         return dict(np.load(cache))
@@ -59,11 +60,11 @@ def stage2_table(data: Path, cache: Path, alpha: float) -> dict[str, np.ndarray]
         return _stage1().set_params(alpha=alpha)
 
     with (
-        mock.patch.object(clf.model, "choose_noise_bias", capture),
-        mock.patch.object(clf.model, "_stage1", stage1),
+        mock.patch.object(clf.fit, "choose_noise_bias", capture),
+        mock.patch.object(clf.fit, "_stage1", stage1),
     ):
         try:
-            SegmentModel().fit(segs, labels, groups, langs=langs, noise_offset=True)
+            fit(segs, labels, groups, langs=langs, noise_offset=True)
         except _Captured:
             pass
     np.savez(cache, **table)

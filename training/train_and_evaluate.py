@@ -20,6 +20,7 @@ import joblib
 import numpy as np
 
 from clf.classifier import MODEL_NAME, ModelError, load
+from clf.fit import fit
 from clf.model import LABELS, SegmentModel
 from clf.safety import write_manifest
 from clf.segment import Segment, segment_text
@@ -236,7 +237,7 @@ def main(argv: list[str] | None = None) -> dict:
         print(f"evaluating {args.model} (not retrained)")
     else:
         segs, labels, groups, langs = training_views(train)
-        model = SegmentModel().fit(
+        model = fit(
             segs,
             labels,
             groups,

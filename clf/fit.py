@@ -1,0 +1,164 @@
+"""Fitting the segment model (`clf.model.SegmentModel`) with scikit-learn; training only.
+
+Stage 2 is trained on out-of-fold stage-1 outputs (folds by site) so it learns how stage 1
+behaves on unseen sites. Optionally (`noise_offset=True`; not used for the shipped model) its
+noise intercept is raised by an offset chosen on held-in sites (`choose_noise_bias`). The
+fitted estimators are kept only as their arrays (`Linear`), which is all run time reads.
+"""
+
+from __future__ import annotations
+
+import zlib
+
+import numpy as np
+import scipy.sparse as sp
+from sklearn.linear_model import LogisticRegression, SGDClassifier
+from sklearn.metrics import f1_score
+from sklearn.model_selection import GroupKFold
+from sklearn.pipeline import Pipeline, make_pipeline
+from sklearn.preprocessing import StandardScaler
+
+from clf.features import Featurizer
+from clf.model import LABELS, Linear, SegmentModel, context_features
+from clf.segment import Segment
+
+NOISE_BIASES = tuple(b / 4 for b in range(9))  # log-odds offsets tried for noise: 0 … 2
+ARTICLE_SLACK = 0.01  # article F1 a noise offset may cost in any language × view
+
+
+def _stage2() -> Pipeline:
+    return make_pipeline(StandardScaler(), LogisticRegression(C=1.0, max_iter=1000))
+
+
+def _stage1() -> SGDClassifier:
+    return SGDClassifier(
+        loss="log_loss", alpha=1e-5, max_iter=12, tol=None, random_state=0, n_jobs=2
+    )
+
+
+def folded_stage2(pipe: Pipeline) -> Linear:
+    """StandardScaler + multinomial LogisticRegression as one linear layer:
+    (x − mean) / scale · Wᵀ + b = x · (W / scale)ᵀ + (b − W · mean / scale)."""
+    scaler, lr = pipe[0], pipe[-1]
+    weights = np.ascontiguousarray(lr.coef_ / scaler.scale_)
+    return Linear(weights, lr.intercept_ - weights @ scaler.mean_)
+
+
+def fit(
+    pages: list[list[Segment]],
+    labels: list[list[str | None]],
+    groups: list[str],
+    folds: int = 3,
+    log=print,
+    langs: list[str] | None = None,
+    noise_offset: bool = False,
+) -> SegmentModel:
+    """A model fitted on pages with per-segment labels (None = unknown, used only as
+    context); `groups` are the pages' sites, `langs` their languages (for the noise offset)."""
+    keep = [i for i, p in enumerate(pages) if p]
+    pages = [pages[i] for i in keep]
+    labels = [labels[i] for i in keep]
+    groups = [groups[i] for i in keep]
+    langs = [langs[i] for i in keep] if langs else [""] * len(pages)
+    index = {lab: k for k, lab in enumerate(LABELS)}
+    y = np.array([index.get(lab, -1) if lab else -1 for labs in labels for lab in labs])
+    seg_page = np.repeat(np.arange(len(pages)), [len(p) for p in pages])
+    log(f"featurising {len(y):,} segments of {len(pages):,} pages")
+    featurizer = Featurizer()
+    batch = featurizer.featurize(pages, fit=True)
+    X = batch.X
+    known = y >= 0
+    oof = np.zeros((len(y), 3))
+    page_groups = np.array(groups)
+    n_folds = min(folds, len(set(groups)))
+    if n_folds >= 2:
+        splitter = GroupKFold(n_splits=n_folds)
+        for k, (tr_pages, te_pages) in enumerate(
+            splitter.split(np.zeros(len(pages)), groups=page_groups)
+        ):
+            tr = np.isin(seg_page, tr_pages) & known
+            te = np.isin(seg_page, te_pages)
+            log(f"stage 1, fold {k + 1}/{n_folds}: {tr.sum():,} training segments")
+            oof[te] = _fit_stage1(X[tr], y[tr]).predict_proba(X[te])
+    log(f"stage 1, all: {known.sum():,} training segments")
+    stage1 = _fit_stage1(X[known], y[known])
+    if n_folds < 2:
+        oof = stage1.predict_proba(X)
+    ctx = np.vstack(
+        [
+            context_features(oof[batch.page(i)], batch.own[i], batch.text(batch.page(i)))
+            for i in range(len(pages))
+        ]
+    )
+    noise_bias = 0.0
+    if noise_offset:
+        strata = np.array([f"{lang}/{p[0].tag == 'line'}" for p, lang in zip(pages, langs)])
+        site = np.array(groups)
+        noise_bias = choose_noise_bias(
+            ctx[known], y[known], site[seg_page][known], strata[seg_page][known], log
+        )
+    log(f"stage 2 (noise offset {noise_bias:+.2f})")
+    stage2 = _stage2().fit(ctx[known], y[known])
+    stage2[-1].intercept_[LABELS.index("noise")] += noise_bias
+    return SegmentModel(
+        featurizer,
+        Linear(np.ascontiguousarray(stage1.coef_), stage1.intercept_.copy()),
+        folded_stage2(stage2),
+        noise_bias,
+    )
+
+
+def choose_noise_bias(
+    ctx: np.ndarray,
+    y: np.ndarray,
+    site: np.ndarray,
+    strata: np.ndarray | None = None,
+    log=print,
+) -> float:
+    """The log-odds offset for `noise` with the best macro-F1 on half of the training sites
+    (stage 2 fitted on the other half), among offsets that cost article F1 at most
+    `ARTICLE_SLACK` in every stratum (language × view) with enough article segments.
+
+    Noise is the rarest label and a plain argmax under-calls it (held-in sites: macro-F1
+    0.751 → 0.771 at +0.5). A larger offset buys more noise F1 in English and German but
+    starts to call Chinese text-view article lines noise; article text is what users keep.
+    Not used for the shipped model: on the test sites +0.5 still cost Chinese text input
+    article recall (README, "Tried and not shipped").
+    """
+    names, which = np.unique(site, return_inverse=True)
+    half = np.array([zlib.crc32(n.encode()) % 2 == 0 for n in names])[which]
+    if half.all() or not half.any():
+        return 0.0
+    logp = _stage2().fit(ctx[half], y[half]).predict_log_proba(ctx[~half])
+    held, noise = y[~half], LABELS.index("noise")
+    strata = np.zeros(len(y), dtype=int) if strata is None else np.asarray(strata)
+    groups = [
+        m
+        for s in np.unique(strata[~half])
+        if ((m := strata[~half] == s) & (held == 0)).sum() >= 200
+    ]
+
+    def scores(bias: float) -> tuple[float, np.ndarray]:
+        pred = (logp + np.eye(3)[noise] * bias).argmax(axis=1)
+        article = [f1_score(held[m] == 0, pred[m] == 0) for m in groups]
+        return f1_score(held, pred, average="macro"), np.array(article)
+
+    results = [(bias, *scores(bias)) for bias in NOISE_BIASES]
+    base = results[0][2]  # NOISE_BIASES[0] is no offset
+    best, best_f1 = 0.0, -1.0
+    for bias, macro, article in results:
+        log(
+            f"  noise offset {bias:+.2f}: held-in macro-F1 {macro:.3f}, worst article F1 change "
+            f"{(article - base).min() if len(base) else 0.0:+.3f}"
+        )
+        if macro > best_f1 and (article >= base - ARTICLE_SLACK).all():
+            best, best_f1 = bias, macro
+    return best
+
+
+def _fit_stage1(X: sp.csr_matrix, y: np.ndarray) -> SGDClassifier:
+    clf = _stage1()
+    clf.fit(X, y)
+    if len(clf.classes_) < 3:
+        raise ValueError("training data must contain all three labels")
+    return clf
