@@ -18,7 +18,7 @@ from sklearn.model_selection import GroupKFold
 from sklearn.pipeline import Pipeline, make_pipeline
 from sklearn.preprocessing import StandardScaler
 
-from clf.features import Featurizer
+from clf.features import Featurizer, Rows
 from clf.model import LABELS, Linear, SegmentModel, context_features
 from clf.segment import Segment
 
@@ -67,6 +67,12 @@ def fit(
     featurizer = Featurizer()
     batch = featurizer.featurize(pages, fit=True)
     X = batch.X
+    # Stage 2's inputs read each page's shallow features and char rows again; the rest of
+    # the batch is in X. Dropping it (and these once stage 2's table is made) keeps training
+    # within about 16 GB.
+    rows = [batch.page(i) for i in range(len(pages))]
+    reread = [(batch.own[i], batch.text(r)) for i, r in enumerate(rows)]
+    del batch
     known = y >= 0
     oof = np.zeros((len(y), 3))
     page_groups = np.array(groups)
@@ -80,16 +86,12 @@ def fit(
             te = np.isin(seg_page, te_pages)
             log(f"stage 1, fold {k + 1}/{n_folds}: {tr.sum():,} training segments")
             oof[te] = _fit_stage1(X[tr], y[tr]).predict_proba(X[te])
+        ctx, reread = _stage2_table(oof, rows, reread), None
     log(f"stage 1, all: {known.sum():,} training segments")
     stage1 = _fit_stage1(X[known], y[known])
     if n_folds < 2:
-        oof = stage1.predict_proba(X)
-    ctx = np.vstack(
-        [
-            context_features(oof[batch.page(i)], batch.own[i], batch.text(batch.page(i)))
-            for i in range(len(pages))
-        ]
-    )
+        ctx = _stage2_table(stage1.predict_proba(X), rows, reread)
+    del X
     noise_bias = 0.0
     if noise_offset:
         strata = np.array([f"{lang}/{p[0].tag == 'line'}" for p, lang in zip(pages, langs)])
@@ -106,6 +108,13 @@ def fit(
         folded_stage2(stage2),
         noise_bias,
     )
+
+
+def _stage2_table(
+    oof: np.ndarray, rows: list[slice], reread: list[tuple[np.ndarray, Rows]]
+) -> np.ndarray:
+    """Stage 2's inputs for every page, from out-of-fold stage-1 probabilities."""
+    return np.vstack([context_features(oof[r], *page) for r, page in zip(rows, reread)])
 
 
 def choose_noise_bias(

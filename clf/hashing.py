@@ -26,6 +26,8 @@ COUNT_NAMES = ("digit", "upper", "cjk", "punct", "separators", "words")
 def code_points(texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
     """The texts joined by NUL separators (a NUL also opens the first and closes the last),
     and the separators' positions: text r is codes[seps[r] + 1 : seps[r + 1]]."""
+    if not texts:  # "\0\0" would be one empty text: a phantom row in a batch's features
+        return np.zeros(1, dtype=np.uint32), np.zeros(1, dtype=np.int64)
     joined = "\0" + "\0".join(texts) + "\0"
     if joined.count("\0") != len(texts) + 1:  # a text holds a NUL itself
         joined = "\0" + "\0".join(t.replace("\0", " ") for t in texts) + "\0"
@@ -204,6 +206,33 @@ def gather_counts(doc_ptr, doc_cols, row_doc):
         pos = _emit_counts(buf, len(buf), cols, counts, pos)
         indptr[r + 1] = pos
     return indptr, cols[:pos].copy(), counts[:pos].copy()  # free the spare capacity
+
+
+@njit(cache=True, nogil=True)
+def append_rows(fill, out_cols, out_values, indptr, cols, values, offset) -> None:
+    """Copy each row of a CSR block, its columns shifted by `offset`, to where `fill[r]` says
+    output row r continues; advances `fill`. Stacks feature blocks side by side in place."""
+    for r in range(len(indptr) - 1):
+        at = fill[r]
+        for k in range(indptr[r], indptr[r + 1]):
+            out_cols[at] = cols[k] + offset
+            out_values[at] = values[k]
+            at += 1
+        fill[r] = at
+
+
+@njit(cache=True, nogil=True)
+def append_dense(fill, out_cols, out_values, dense, offset) -> None:
+    """`append_rows` for a dense block: its nonzero entries, in column order."""
+    for r in range(dense.shape[0]):
+        at = fill[r]
+        for j in range(dense.shape[1]):
+            v = dense[r, j]
+            if v != 0.0:
+                out_cols[at] = j + offset
+                out_values[at] = v
+                at += 1
+        fill[r] = at
 
 
 def tfidf(indptr: np.ndarray, cols: np.ndarray, counts: np.ndarray, idf: np.ndarray) -> np.ndarray:

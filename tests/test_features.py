@@ -246,6 +246,40 @@ def test_batch_linear_equals_the_sparse_product():
     )
 
 
+def test_training_matrix_is_scipys_hstack_array_for_array(monkeypatch):
+    """`Batch.X` is written in place to save memory; SGD must see exactly the matrix that
+    scipy's hstack made (same entry order, values and index types), or the shipped weights
+    would not be reproduced. Chunked featurising (training's corpus) must change nothing."""
+    from clf import features
+
+    pages = [
+        [Segment(index=i, text=t, tag="p", path=("div", "p"), tokens=("story",)) for i, t in
+         enumerate(_texts(7, seed=s))]
+        for s in range(5)
+    ] + [[]]  # fmt: skip
+    f = Featurizer()
+    batch = f.featurize(pages, fit=True)
+    batch.dense[::3, 2] = 0.0  # the dense block's zeros are left out, as scipy leaves them
+    batch.dense[1, 4] = -0.0
+    n = len(batch.dense)
+    blocks = [
+        sp.csr_matrix((v, c, p), shape=(n, features.FAMILIES[k]))
+        for k, (p, c, v) in batch.families.items()
+    ]
+    want = sp.hstack([*blocks, sp.csr_matrix(batch.dense)], format="csr")
+    got = batch.X
+    assert got.shape == want.shape
+    for name in ("indptr", "indices", "data"):
+        a, b = getattr(got, name), getattr(want, name)
+        assert a.dtype == b.dtype and np.array_equal(a, b), name
+    monkeypatch.setattr(features, "CHUNK_SEGMENTS", 4)  # many chunks, stacked
+    chunked = Featurizer().featurize(pages, fit=True)
+    for k in features.FAMILIES:
+        for a, b in zip(chunked.families[k], f.featurize(pages).families[k]):
+            assert np.array_equal(a, b)
+    np.testing.assert_array_equal(chunked.dense, f.featurize(pages).dense)
+
+
 CUE_ALPHABET = " \t\xa0.…。-•>*1２٣)、x中"
 
 
