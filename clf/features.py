@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 from collections import Counter
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -36,6 +37,9 @@ from clf.hashing import (
 )
 from clf.segment import Segment
 from clf.structure import STRUCT_FEATURES
+
+if TYPE_CHECKING:  # training only: run time never imports scipy
+    import scipy.sparse as sp
 
 TEXT_CHARS = 400  # long paragraphs are identified by their start and end
 CHAR_BITS, WORD_BITS = 18, 16
@@ -229,11 +233,11 @@ class Batch:
         return _rows(self.families["char"], rows)
 
     @property
-    def X(self):  # -> scipy.sparse.csr_matrix
+    def X(self) -> sp.csr_matrix:
         """Stage-1 input as one sparse matrix (families then the dense block's nonzeros), for
         training. Written straight into its final arrays: the same matrix as scipy's
         hstack of the blocks, without hstack's copies (a few GB on the training corpus)."""
-        import scipy.sparse as sp  # training only: run time never imports scipy
+        import scipy.sparse as sp
 
         n, widths = len(self.dense), [FAMILIES[k] for k in self.families]
         per_row = np.count_nonzero(self.dense, axis=1)

@@ -21,7 +21,6 @@ from clf.segment import Segment
 
 LABELS = ("article", "clutter", "noise")
 WINDOW = (-3, -2, -1, 1, 2, 3)
-_DERIVED = ("stage1_tables",)  # weights laid out for run time, not pickled
 
 
 @dataclass(frozen=True)
@@ -86,7 +85,7 @@ class SegmentModel:
         return stage1_tables(self.stage1.coef, self.featurizer.idf)
 
     def __getstate__(self) -> dict:
-        return {k: v for k, v in self.__dict__.items() if k not in _DERIVED}
+        return {k: v for k, v in self.__dict__.items() if k != "stage1_tables"}
 
     def predict_proba(self, pages: list[list[Segment]]) -> list[np.ndarray]:
         """Per page, an (n_segments × 3) array of probabilities in `LABELS` order."""
