@@ -121,16 +121,7 @@ def result_record(item: Item, model: Classifier) -> dict[str, Any]:
         "kind": page.kind,
         "article": page.article,
         "quality": page.quality.as_dict() if page.quality else None,
-        "segments": [
-            {
-                "index": s.index,
-                "line": s.line,
-                "label": s.label,
-                "score": round(s.score or 0.0, 4),
-                "text": s.text,
-            }
-            for s in page.segments
-        ],
+        "segments": page.segment_rows(),
     }
 
 

@@ -9,7 +9,7 @@ from threadpoolctl import ThreadpoolController
 
 from clf.clean import clean_article
 from clf.decode import decode
-from clf.model import LABELS, Linear, SegmentModel
+from clf.model import Linear, SegmentModel
 from clf.page import Page
 from clf.quality import assess
 from clf.safety import MAX_PAGE_BYTES, check_page, sanitize, verify
@@ -67,14 +67,7 @@ class Classifier:
         resolved, segs = segment(text, kind)
         if segs:
             with _one_blas_thread():
-                probs = self.model.predict_proba([segs])[0]
-            # Whole-array conversions: numpy scalars one at a time cost more than the model.
-            best, scores = probs.argmax(axis=1).tolist(), probs.max(axis=1).tolist()
-            article, clutter, noise = LABELS
-            for s, k, score, (a, c, n) in zip(segs, best, scores, probs.round(4).tolist()):
-                s.label = LABELS[k]
-                s.score = score
-                s.probs = {article: a, clutter: c, noise: n}  # a display: 3× dict(zip(...))
+                segs.set_labels(self.model.predict_proba([segs])[0])
         full = clean_article(segs)
         cleaned = full if dedupe and remove_glosses else clean_article(segs, dedupe, remove_glosses)
         return Page(

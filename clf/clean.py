@@ -10,13 +10,14 @@ whose shingles were (almost) all seen earlier in the article is a copy, whatever
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from clf.copies import dedupe as dedupe_texts
 from clf.copies import lowered
 from clf.cues import char_classes
 from clf.hashing import code_points
-from clf.segment import Segment
+from clf.segment import Segment, Segments
 
 _TONED = "āáǎàēéěèīíǐìōóǒòūúǔùǖǘǚǜ"
 _VOWELS = "aeiouüv" + _TONED
@@ -80,28 +81,34 @@ class Cleaned:
     glosses: int = 0  # pinyin glosses found in the article segments (removed or not)
 
 
+def article_rows(segs: Segments) -> list[int]:
+    """Rows labelled article, in page order."""
+    return [i for i, label in enumerate(segs.labels) if label == "article"]
+
+
 def clean_article(
-    segments: list[Segment], dedupe: bool = True, remove_glosses: bool = True
+    segments: Sequence[Segment], dedupe: bool = True, remove_glosses: bool = True
 ) -> Cleaned:
     """The article text from article segments, first copy of each part kept, order preserved."""
-    article = [s for s in segments if s.label == "article"]
+    segs = Segments.of(segments)
+    rows = article_rows(segs)
     texts, glosses = [], 0
-    for s in article:
-        spans = find_glosses(s.text)
+    for text in (segs.texts[i] for i in rows):
+        spans = find_glosses(text)
         glosses += len(spans)
-        texts.append(strip_glosses(s.text, spans) if remove_glosses and spans else s.text)
+        texts.append(strip_glosses(text, spans) if remove_glosses and spans else text)
     if not dedupe or not texts:
         return Cleaned(text="\n".join(texts), duplicates=[], trimmed=[], glosses=glosses)
     codes, seps = code_points(texts)
     low, _ = code_points(lowered(texts))
     starts, copies = dedupe_texts(codes, low, seps, char_classes(), DUPLICATE_SHARE)
     lines, dups, trimmed = [], [], []
-    for s, text, start, copy in zip(article, texts, starts.tolist(), copies.tolist()):
+    for i, text, start, copy in zip(rows, texts, starts.tolist(), copies.tolist()):
         if start >= 0:
-            trimmed.append(s.index)
+            trimmed.append(segs.index_of(i))
             text = text[start:]
         if copy:
-            dups.append(s.index)
+            dups.append(segs.index_of(i))
         else:
             lines.append(text)
     return Cleaned(text="\n".join(lines), duplicates=dups, trimmed=trimmed, glosses=glosses)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -35,7 +36,7 @@ from clf.hashing import (
     tfidf_dot,
     word_counts,
 )
-from clf.segment import Segment
+from clf.segment import Segment, Segments
 from clf.structure import STRUCT_FEATURES
 
 if TYPE_CHECKING:  # training only: run time never imports scipy
@@ -60,9 +61,9 @@ N_DENSE = 21
 CHUNK_SEGMENTS = 20_000  # bounds the temporary n-gram arrays when featurising a corpus
 
 
-def _chunks(pages: list[list[Segment]], size: int) -> list[list[list[Segment]]]:
+def _chunks(pages: list[Segments], size: int) -> list[list[Segments]]:
     """Consecutive runs of whole pages with about `size` segments each (at least one run)."""
-    out: list[list[list[Segment]]] = [[]]
+    out: list[list[Segments]] = [[]]
     n = 0
     for p in pages:
         if n >= size:
@@ -96,21 +97,18 @@ def _bylines(texts: list[str]) -> np.ndarray:
 
 
 def _page_dense(
-    segs: list[Segment], counts: np.ndarray, cues: np.ndarray, sim: np.ndarray
+    segs: Segments, counts: np.ndarray, cues: np.ndarray, sim: np.ndarray
 ) -> np.ndarray:
     """Shallow features of one page's segments (counts are per clipped text, cues per text)."""
-    n = len(segs)
-    texts = [s.text for s in segs]
+    n, texts = len(segs), segs.texts
     L = np.fromiter(map(len, texts), dtype=np.float64, count=n)
     clipped = np.minimum(L, TEXT_CHARS + 1)
     repeats = Counter(texts)
-    link = np.fromiter((s.link_chars for s in segs), dtype=np.float64, count=n)
-    depth = np.fromiter((s.depth for s in segs), dtype=np.float64, count=n)
-    title = np.fromiter((s.tag == "title" for s in segs), dtype=np.float64, count=n)
+    title = np.fromiter((t == "title" for t in segs.tags), dtype=np.float64, count=n)
     out = np.empty((n, N_DENSE))
     out[:, 0] = np.log1p(L)
     out[:, 1] = np.log1p(counts[:, 5])
-    out[:, 2] = link / L
+    out[:, 2] = segs.link_chars / L
     out[:, 3] = counts[:, 3] / clipped
     out[:, 4] = counts[:, 0] / clipped
     out[:, 5] = counts[:, 2] / clipped
@@ -119,7 +117,7 @@ def _page_dense(
     out[:, 8:10] = cues[:, :2]
     out[:, 10] = sim
     out[:, 11] = title
-    out[:, 12] = depth / 20.0
+    out[:, 12] = segs.depths / 20.0
     out[:, 13] = np.log1p(n)
     out[:, 14] = cues[:, 2]
     out[:, 15] = counts[:, 4] / clipped
@@ -157,16 +155,16 @@ def struct_token_columns(tokens: list[str]) -> np.ndarray:
     return CHAR_FEATURES + WORD_FEATURES + np.array(cols, dtype=np.int64)
 
 
-def _documents(segs: list[Segment]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _documents(segs: Segments) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """A page's structure documents (doc_ptr, doc_cols, the document of each segment): made
     by the markup walk (`Segments.structure`), else hashed here once per distinct structure,
     in compiled code (`struct_columns`), from one string of all of them."""
-    made = getattr(segs, "structure", None)
-    if made is not None:
-        return made
+    if segs.structure is not None:
+        return segs.structure
     index: dict[tuple, int] = {}
     row_doc = np.array(
-        [index.setdefault((s.tag, s.path, s.tokens), len(index)) for s in segs], dtype=np.int64
+        [index.setdefault((tag, *segs.context(i)), len(index)) for i, tag in enumerate(segs.tags)],
+        dtype=np.int64,
     )
     docs = "\0".join(
         f"{tag}\1{'_'.join(path[-3:])}\1{chr(2).join(path)}\1{chr(2).join(tokens)}"
@@ -180,9 +178,9 @@ def _documents(segs: list[Segment]) -> tuple[np.ndarray, np.ndarray, np.ndarray]
     return doc_ptr, doc_cols, row_doc
 
 
-def _struct_counts(pages: list[list[Segment]]) -> Rows:
+def _struct_counts(pages: Sequence[Sequence[Segment]]) -> Rows:
     """Hashed structure tokens per segment of the pages, from their documents."""
-    return _stack([gather_counts(*_documents(p)) for p in pages])
+    return _stack([gather_counts(*_documents(Segments.of(p))) for p in pages])
 
 
 def _rows(family: Rows, rows: slice) -> Rows:
@@ -284,9 +282,8 @@ class Featurizer:
         self.mean = np.zeros(0)
         self.scale = np.ones(0)
 
-    def _raw(self, pages: list[list[Segment]]) -> tuple[dict[str, Rows], np.ndarray, np.ndarray]:
-        flat = [s for segs in pages for s in segs]
-        codes, seps = code_points([s.text for s in flat])
+    def _raw(self, pages: list[Segments]) -> tuple[dict[str, Rows], np.ndarray, np.ndarray]:
+        codes, seps = code_points([t for segs in pages for t in segs.texts])
         cues = text_cues(codes, seps, digits())
         codes, seps = clip(codes, seps, TEXT_CHARS, 300, 100)
         raw = {
@@ -298,12 +295,13 @@ class Featurizer:
 
     def featurize(
         self,
-        pages: list[list[Segment]],
+        pages: Sequence[Sequence[Segment]],
         fit: bool = False,
         stage1: dict[str, np.ndarray] | None = None,
     ) -> Batch:
         """All segments of all pages, one compiled pass per feature family; with `stage1`
         (`stage1_tables`) the same pass sums the families' part of the linear layer."""
+        pages = [Segments.of(p) for p in pages]
         bounds = np.cumsum([0] + [len(p) for p in pages])
         chunks = [self._raw(chunk) for chunk in _chunks(pages, CHUNK_SEGMENTS)]
         counts = np.concatenate([c[1] for c in chunks])
@@ -329,7 +327,7 @@ class Featurizer:
             if not segs:
                 own.append(np.zeros((0, N_DENSE)))
                 continue
-            first_is_title = segs[0].tag in ("title", "line")
+            first_is_title = segs.tags[0] in ("title", "line")
             sim = (
                 similarity_to_first(*_rows(families["char"], rows), CHAR_FEATURES)
                 if first_is_title

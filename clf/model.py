@@ -17,9 +17,8 @@ import numpy as np
 from clf.context import context_rows, n_context, softmax_linear
 from clf.features import CHAR_FEATURES, N_DENSE, Batch, Featurizer, Rows, stage1_tables
 from clf.hashing import similarity_to_centroid
-from clf.segment import Segment
+from clf.segment import LABELS, Segment
 
-LABELS = ("article", "clutter", "noise")
 WINDOW = (-3, -2, -1, 1, 2, 3)
 
 

@@ -7,7 +7,7 @@ from typing import Any
 
 from clf.clean import Cleaned
 from clf.quality import Quality
-from clf.segment import Segment
+from clf.segment import Segment, Segments
 
 
 @dataclass(slots=True)
@@ -35,14 +35,26 @@ class Page:
         """Filter-mode test: False for pages judged spam at this quality bar."""
         return self.quality is None or self.quality.quality >= min_quality
 
+    def segment_rows(self) -> list[dict[str, Any]]:
+        """index, line, label, score (4 places) and text of each segment, read from the
+        segments' columns (no `Segment` objects are made for them)."""
+        segs = Segments.of(self.segments)
+        return [
+            {"index": segs.index_of(i), "line": line, "label": label,
+             "score": round(score or 0.0, 4), "text": text}
+            for i, (line, label, score, text) in enumerate(
+                zip(segs.lines, segs.labels, segs.scores, segs.texts)
+            )
+        ]  # fmt: skip
+
     def records(self) -> list[dict[str, Any]]:
         """One JSON-ready dict per segment (the CLI's JSONL rows)."""
         rows = []
-        for s in self.segments:
-            row: dict[str, Any] = {"page": self.source, "index": s.index}
-            if s.line is not None:
-                row["line"] = s.line
-            row.update(label=s.label, score=round(s.score or 0.0, 4), text=s.text)
+        for r in self.segment_rows():
+            row: dict[str, Any] = {"page": self.source, "index": r["index"]}
+            if r["line"] is not None:
+                row["line"] = r["line"]
+            row.update(label=r["label"], score=r["score"], text=r["text"])
             rows.append(row)
         return rows
 

@@ -9,15 +9,15 @@ while the spam seed (body pasted twice, pinyin injected) fires two reasons.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 
-from clf.clean import Cleaned
+from clf.clean import Cleaned, article_rows
 from clf.copies import class_counts, lowered, repeated_share
 from clf.cues import char_classes
 from clf.features import ELLIPSES
 from clf.hashing import code_points
-from clf.model import LABELS
-from clf.segment import Segment
+from clf.segment import LABELS, Segment, Segments
 
 TOKENS = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af]|[^\W_]+", re.UNICODE)
 
@@ -62,21 +62,23 @@ def _strength(name: str, value: float) -> float:
     return min(1.0, max(0.0, 1.0 - 0.5 * value / threshold))
 
 
-def assess(segments: list[Segment], cleaned: Cleaned) -> Quality:
+def assess(segments: Sequence[Segment], cleaned: Cleaned) -> Quality:
     """Quality of a classified page, from its labelled segments and its cleaned article."""
+    segs = Segments.of(segments)
     chars = {lab: 0 for lab in LABELS}
-    for s in segments:
-        if s.label in chars:
-            chars[s.label] += len(s.text)
+    for text, label in zip(segs.texts, segs.labels):
+        if label in chars:
+            chars[label] += len(text)
     total = sum(chars.values()) or 1
-    article = [s for s in segments if s.label == "article"]
-    raw_article = sum(len(s.text) for s in article)
+    rows = article_rows(segs)
+    article = [segs.texts[i] for i in rows]
+    raw_article = sum(map(len, article))
     dup_ids = set(cleaned.duplicates)
-    dup_chars = sum(len(s.text) for s in article if s.index in dup_ids)
+    dup_chars = sum(len(segs.texts[i]) for i in rows if segs.index_of(i) in dup_ids)
     glosses = cleaned.glosses
     text = cleaned.text
     classes = char_classes()
-    han, _ = class_counts(code_points([s.text for s in article])[0], classes)
+    han, _ = class_counts(code_points(article)[0], classes)
     clean_codes = code_points(lowered([text]))[0]
     letters = class_counts(clean_codes, classes)[1]
     signals = {
@@ -84,15 +86,13 @@ def assess(segments: list[Segment], cleaned: Cleaned) -> Quality:
         "gloss_rate": 100 * glosses / han if han else 0.0,
         "repeated_ngram_share": repeated_share(clean_codes, classes, 5),
         "ellipsis_share": (
-            sum(s.text.rstrip().endswith(ELLIPSES) for s in article) / len(article)
-            if article
-            else 0.0
+            sum(t.rstrip().endswith(ELLIPSES) for t in article) / len(article) if article else 0.0
         ),
         "article_chars": float(len(text)),
         "letter_share": letters / len(text) if text else 0.0,
     }
     strengths = {k: _strength(k, v) for k, v in signals.items()}
-    if not segments:  # nothing to judge: an empty page is reported, not called spam
+    if not segs:  # nothing to judge: an empty page is reported, not called spam
         strengths = {k: 0.0 for k in strengths}
     reasons = [k for k, v in strengths.items() if v >= 0.5]
     score = max(strengths.values(), default=0.0)

@@ -74,8 +74,8 @@ class CleanPipeline:
             raise DropItem(f"clf: spam ({', '.join(page.quality.reasons)})")
         adapter[self.article_field] = page.article
         adapter[self.labels_field] = [
-            {"label": s.label, "score": round(s.score or 0.0, 4), "text": s.text}
-            for s in page.segments
+            {"label": r["label"], "score": r["score"], "text": r["text"]}
+            for r in page.segment_rows()
         ]
         adapter[self.quality_field] = page.quality.as_dict() if page.quality else None
         return item

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import html
 import re
+import threading
+from collections.abc import Iterator, Sequence
 from functools import lru_cache
 from typing import Literal
 
@@ -14,6 +16,7 @@ from clf.markup import context_spans, tag_table, walk
 from clf.structure import MAX_TOKENS, STRUCT_FEATURES, context_columns
 
 Kind = Literal["auto", "html", "text"]
+LABELS = ("article", "clutter", "noise")  # what a segment is labelled (../shared/LABELS.md)
 
 # Elements whose start or end breaks a text block; everything else (a, span, b, …) is inline.
 BLOCK_TAGS = frozenset(
@@ -114,16 +117,152 @@ class Segment:
         return Segment, self._fields()
 
 
-class Segments(list):
-    """A page's segments, with the structure columns of their contexts (`structure`:
-    doc_ptr, doc_cols, the document of each segment; `clf.structure`) when the markup walk
-    made them. A slice or a rebuilt list is a plain list, so stale columns cannot follow it."""
+class Segments(Sequence[Segment]):
+    """A page's segments as columns, which is all that classifying reads: texts, tags, link
+    characters, depths, labels. The `Segment` objects are made together the first time one is
+    asked for (indexing, iterating), once per page: making ~190 of them and setting their
+    labels was a tenth of a page's time, and a caller that keeps only the article or the JSONL
+    rows never needs them. Once made they are what every reader sees (`Segments.of`).
 
-    __slots__ = ("structure",)
+    `structure` holds the structure columns of the segments' contexts (doc_ptr, doc_cols, the
+    document of each segment; `clf.structure`) when the markup walk made them. A slice is a
+    plain list of `Segment`s, so stale columns cannot follow it.
+    """
 
-    def __init__(self, segments: list[Segment], structure: tuple | None = None) -> None:
-        super().__init__(segments)
-        self.structure = structure
+    __slots__ = (
+        "texts", "tags", "link_chars", "depths", "lines", "indices", "structure", "labels",
+        "scores", "probs", "_where", "_contexts", "_made", "_lock",
+    )  # fmt: skip
+
+    def __init__(
+        self,
+        texts: list[str],
+        tags: list[str],
+        link_chars: np.ndarray,
+        depths: np.ndarray,
+        lines: list[int | None] | None = None,  # text pages: 1-based line numbers
+        indices: list[int] | None = None,  # Segment.index of each row; None: 0, 1, 2, …
+        structure: tuple | None = None,
+        where: PageContexts | None = None,  # paths and tokens: context `contexts[i]` of this
+        contexts: list[int] | None = None,
+    ) -> None:
+        self.texts, self.tags, self.link_chars, self.depths = texts, tags, link_chars, depths
+        n = len(texts)
+        self.lines: list[int | None] = [None] * n if lines is None else lines
+        self.indices, self.structure = indices, structure
+        self.labels: list[str | None] = [None] * n
+        self.scores: list[float | None] = [None] * n
+        self.probs: np.ndarray | None = None  # (n × 3), `LABELS` order
+        self._where, self._contexts = where, contexts
+        self._made: list[Segment] | None = None
+        self._lock = threading.Lock()
+
+    @classmethod
+    def of(cls, segments: Sequence[Segment]) -> Segments:
+        """Columns of any list of segments. Made `Segment`s may have been edited by a caller,
+        so their columns are read again from them (keeping the markup's structure columns)."""
+        if isinstance(segments, Segments):
+            if segments._made is None:
+                return segments
+            return cls._from_objects(segments._made, segments.structure)
+        return cls._from_objects(list(segments), None)
+
+    @classmethod
+    def _from_objects(cls, segs: list[Segment], structure: tuple | None) -> Segments:
+        n = len(segs)
+        out = cls(
+            [s.text for s in segs],
+            [s.tag for s in segs],
+            np.fromiter((s.link_chars for s in segs), dtype=np.int64, count=n),
+            np.fromiter((s.depth for s in segs), dtype=np.int64, count=n),
+            [s.line for s in segs],
+            [s.index for s in segs],
+            structure,
+        )
+        out.labels = [s.label for s in segs]
+        out.scores = [s.score for s in segs]
+        out._made = segs
+        return out
+
+    def index_of(self, i: int) -> int:
+        """`Segment.index` of row i."""
+        return i if self.indices is None else self.indices[i]
+
+    def context(self, i: int) -> tuple[tuple[str, ...], tuple[str, ...]]:
+        """Tag path and class/id tokens of row i, without making `Segment`s."""
+        made = self._made
+        if made is not None:
+            return made[i].path, made[i].tokens
+        if self._where is None or self._contexts is None:
+            return _NO_CONTEXT
+        return self._where.context(self._contexts[i])
+
+    def set_labels(self, probs: np.ndarray) -> None:
+        """Each row's most likely label, its probability and all of them (`LABELS` order;
+        rounded to 4 places as `Segment.probs`)."""
+        self.labels = [LABELS[k] for k in probs.argmax(axis=1).tolist()]
+        self.scores = probs.max(axis=1).tolist()
+        self.probs = probs
+        made = self._made
+        if made is not None:
+            for s, lab, score, p in zip(made, self.labels, self.scores, self._prob_dicts()):
+                s.label, s.score, s.probs = lab, score, p
+
+    def _prob_dicts(self) -> list[dict[str, float]]:
+        assert self.probs is not None
+        return [dict(zip(LABELS, row)) for row in self.probs.round(4).tolist()]
+
+    def _segments(self) -> list[Segment]:
+        made = self._made
+        if made is None:
+            with self._lock:  # one set of objects, however many threads ask at once
+                made = self._made
+                if made is None:
+                    made = self._make()
+                    self._made = made
+        return made
+
+    def _make(self) -> list[Segment]:
+        n = len(self.texts)
+        contexts = self._contexts or [-1] * n
+        probs = self._prob_dicts() if self.probs is not None else [None] * n
+        where = self._where
+        # positional: keyword arguments cost twice as much
+        return [
+            Segment(i, t, line, tag, (), (), link, depth, label, score, p, where, k)
+            for i, t, line, tag, link, depth, label, score, p, k in zip(
+                self.indices or range(n), self.texts, self.lines, self.tags,
+                self.link_chars.tolist(), self.depths.tolist(), self.labels, self.scores, probs,
+                contexts,
+            )
+        ]  # fmt: skip
+
+    def __len__(self) -> int:
+        return len(self.texts)
+
+    def __getitem__(self, i):  # type: ignore[override]
+        return self._segments()[i]  # a slice: a plain list
+
+    def __iter__(self) -> Iterator[Segment]:
+        return iter(self._segments())
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, (list, Segments)):
+            return NotImplemented
+        return len(self) == len(other) and list(self) == list(other)
+
+    __hash__ = None  # type: ignore[assignment]  # mutable
+
+    def __repr__(self) -> str:
+        return f"Segments({list(self)!r})"
+
+    def __reduce__(self) -> tuple:
+        """Pickled as resolved `Segment`s: a page's markup does not travel with them."""
+        return _restore, (list(self), self.structure)
+
+
+def _restore(segs: list[Segment], structure: tuple | None) -> Segments:
+    return Segments._from_objects(segs, structure)
 
 
 class PageContexts:
@@ -139,6 +278,8 @@ class PageContexts:
 
     def context(self, k: int) -> tuple[tuple[str, ...], tuple[str, ...]]:
         """Thread-safe: `built` is set before `source` is dropped, and both are read once."""
+        if k < 0:
+            return _TITLE_CONTEXT if k == TITLE else _NO_CONTEXT
         built = self.built
         if built is None:
             source = self.source
@@ -149,7 +290,7 @@ class PageContexts:
                 built = _contexts(spans.tobytes().decode("utf-32-le", "surrogatepass"), info)
                 self.built = built
                 self.source = None
-        return built[k] if k >= 0 else _NO_CONTEXT
+        return built[k]
 
 
 def detect_kind(text: str) -> Literal["html", "text"]:
@@ -157,14 +298,17 @@ def detect_kind(text: str) -> Literal["html", "text"]:
     return "html" if _HTML_SNIFF.search(text[:8192]) else "text"
 
 
-def segment_text(text: str) -> list[Segment]:
+def segment_text(text: str) -> Segments:
     """One segment per non-empty line, keeping its 1-based line number."""
-    out: list[Segment] = []
+    texts: list[str] = []
+    lines: list[int | None] = []
     for n, raw in enumerate(text.splitlines(), start=1):
         line = " ".join(raw.split())  # = re.sub(r"\s+", " ", raw).strip(), without a regex
         if line:
-            out.append(Segment(len(out), line, n))  # positional: half the cost of keywords
-    return out
+            texts.append(line)
+            lines.append(n)
+    zeros = np.zeros(len(texts), dtype=np.int64)
+    return Segments(texts, ["line"] * len(texts), zeros, zeros, lines)
 
 
 @lru_cache(maxsize=1 << 14)
@@ -192,6 +336,8 @@ def parse_html(text: str) -> LexborHTMLParser | None:
 
 _KEYS, _FLAGS = tag_table(BLOCK_TAGS, SKIP_TAGS)
 _NO_CONTEXT: tuple[tuple[str, ...], tuple[str, ...]] = ((), ())
+_TITLE_CONTEXT: tuple[tuple[str, ...], tuple[str, ...]] = (("title",), ())
+TITLE = -2  # the context of the <title> segment; -1 is outside any block
 
 
 def _contexts(markup: str, info: np.ndarray) -> list[tuple[tuple[str, ...], tuple[str, ...]]]:
@@ -208,10 +354,9 @@ def _contexts(markup: str, info: np.ndarray) -> list[tuple[tuple[str, ...], tupl
     return out
 
 
-def _title(markup: str, a: int, b: int) -> list[Segment]:
+def _title(markup: str, a: int, b: int) -> str:
     """The <title> text: the serialiser escaped only &, <, > and no-break spaces in it."""
-    text = " ".join(html.unescape(markup[a:b]).split()) if a >= 0 else ""
-    return [Segment(index=0, text=text, tag="title", path=("title",), depth=1)] if text else []
+    return " ".join(html.unescape(markup[a:b]).split()) if a >= 0 else ""
 
 
 def serialise(tree: LexborHTMLParser) -> tuple[str, np.ndarray]:
@@ -230,27 +375,28 @@ def segments_of(markup: str, codes: np.ndarray, walked: tuple) -> Segments:
     with the structure columns of every context (`clf.structure`)."""
     out, rows, info, title_a, title_b = walked
     joined = out.tobytes().decode("utf-32-le", "surrogatepass")
-    segments = _title(markup, title_a, title_b)
-    first = len(segments)
-    spans = info[:, 1:3].tolist()
-    tags = [markup[a:b] for a, b in spans] + ["body"]  # [-1]: outside any block
-    depths = info[:, 7].tolist() + [0]
-    where = PageContexts(codes, info)
-    # positional: keyword arguments cost twice as much, once per segment of every page
-    segments += [
-        Segment(first + i, joined[a:b], None, tags[k], (), (), link, depths[k], None, None, None,
-                where, k)
-        for i, (a, b, k, link) in enumerate(rows.tolist())
-    ]  # fmt: skip
+    texts = [joined[a:b] for a, b in rows[:, :2].tolist()]
+    contexts = rows[:, 2]  # -1: outside any block
+    tag_of = [markup[a:b] for a, b in info[:, 1:3].tolist()] + ["body"]
+    tags = [tag_of[k] for k in contexts.tolist()]
+    depths = np.append(info[:, 7], 0)[contexts]
+    link_chars = rows[:, 3].copy()
     doc_ptr, doc_cols = context_columns(codes, info, STRUCT_FEATURES)
     n = len(info)
-    row_doc = np.where(rows[:, 2] >= 0, rows[:, 2], n)  # outside any block: the "body" doc
-    if first:
-        row_doc = np.concatenate([[n + 1], row_doc])  # the title
-    return Segments(segments, (doc_ptr, doc_cols, row_doc))
+    row_doc = np.where(contexts >= 0, contexts, n)  # outside any block: the "body" doc
+    title = _title(markup, title_a, title_b)
+    if title:  # first, as a headline copy
+        texts.insert(0, title)
+        tags.insert(0, "title")
+        depths, link_chars = np.append(1, depths), np.append(0, link_chars)
+        contexts, row_doc = np.append(TITLE, contexts), np.append(n + 1, row_doc)
+    return Segments(
+        texts, tags, link_chars, depths, structure=(doc_ptr, doc_cols, row_doc),
+        where=PageContexts(codes, info), contexts=contexts.tolist(),
+    )  # fmt: skip
 
 
-def segment_html(text: str) -> list[Segment]:
+def segment_html(text: str) -> Segments:
     """One segment per visible run of text between block boundaries, in document order; the
     page <title> comes first as a headline copy.
 
@@ -259,12 +405,12 @@ def segment_html(text: str) -> list[Segment]:
     """
     tree = parse_html(text)
     if tree is None or tree.root is None:
-        return []
+        return Segments.of([])
     markup, codes = serialise(tree)
     return segments_of(markup, codes, walk_markup(codes))
 
 
-def segment(text: str, kind: Kind = "auto") -> tuple[Literal["html", "text"], list[Segment]]:
+def segment(text: str, kind: Kind = "auto") -> tuple[Literal["html", "text"], Segments]:
     """Split a decoded page; `kind="auto"` sniffs HTML vs plain text."""
     resolved = detect_kind(text) if kind == "auto" else kind
     segs = segment_html(text) if resolved == "html" else segment_text(text)

@@ -19,6 +19,7 @@ from typing import Any
 
 from clf.classifier import Classifier, default_model_path, load
 from clf.safety import PageError
+from clf.segment import Segments
 
 _CACHE: dict[str, Classifier] = {}
 OUTPUT_COLUMNS = (
@@ -44,10 +45,11 @@ def classify_value(model: Classifier, value: Any) -> dict[str, Any]:
         page = model.classify(value)
     except PageError as exc:
         return {**empty, "error": str(exc)}
+    segs = Segments.of(page.segments)
     return {
         "article": page.article,
-        "labels": [s.label for s in page.segments],
-        "scores": [float(s.score or 0.0) for s in page.segments],
+        "labels": list(segs.labels),
+        "scores": [float(s or 0.0) for s in segs.scores],
         "quality": json.dumps(page.quality.as_dict()) if page.quality else None,
         "error": None,
     }

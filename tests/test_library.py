@@ -8,6 +8,8 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 
 import clf
+from clf.clean import clean_article
+from clf.segment import Segments
 
 
 def _labels(page: clf.Page) -> list[tuple[str, str | None]]:
@@ -56,6 +58,31 @@ def test_thread_safe(model, harbour_html, harbour_txt):
 def test_model_pickles_to_workers(model, harbour_html):
     clone = pickle.loads(pickle.dumps(model))
     assert _labels(clone.classify(harbour_html)) == _labels(model.classify(harbour_html))
+
+
+def test_segment_objects_are_made_only_when_read_and_then_are_what_readers_see(model, harbour_html):
+    """Classifying, the article, the quality and the JSONL rows read the segments' columns;
+    the `Segment` objects are made once, on first access, and carry the same labels."""
+    page = model.classify(harbour_html)
+    segs = page.segments
+    assert isinstance(segs, Segments) and segs._made is None
+    rows = page.segment_rows()
+    assert page.article and page.records() and segs._made is None
+    with ThreadPoolExecutor(max_workers=4) as ex:  # concurrent first reads: one set of objects
+        made = list(ex.map(lambda _: segs[0], range(8)))
+    assert all(s is made[0] for s in made) and segs._made is not None
+    assert [
+        {"index": s.index, "line": s.line, "label": s.label, "score": round(s.score, 4),
+         "text": s.text}
+        for s in segs
+    ] == rows  # fmt: skip
+    assert all(s.probs[s.label] == round(s.score, 4) for s in segs)
+    assert segs[1:3] == list(segs)[1:3] and type(segs[1:3]) is list
+    # an edit to a made segment is seen by everything that reads the page's segments again
+    first = next(s for s in segs if s.label == "article")
+    first.label = "clutter"
+    assert Segments.of(segs).labels[first.index] == "clutter"
+    assert first.text not in clean_article(segs).text.splitlines()
 
 
 def test_empty_page_has_no_segments(model):
