@@ -5,7 +5,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import joblib
-from threadpoolctl import ThreadpoolController
 
 from clf.clean import clean_article
 from clf.decode import decode
@@ -25,17 +24,6 @@ _CANDIDATES = (
 
 def default_model_path() -> Path:
     return next((p for p in _CANDIDATES if p.is_file()), _CANDIDATES[-1])
-
-
-_THREADPOOLS: ThreadpoolController | None = None
-
-
-def _one_blas_thread():
-    """Per page the matrices are small: extra BLAS threads only spin and double the CPU bill."""
-    global _THREADPOOLS
-    if _THREADPOOLS is None:
-        _THREADPOOLS = ThreadpoolController()
-    return _THREADPOOLS.limit(limits=1, user_api="blas")
 
 
 class ModelError(Exception):
@@ -66,8 +54,7 @@ class Classifier:
         text = sanitize(decode(page) if isinstance(page, bytes) else page)
         resolved, segs = segment(text, kind)
         if segs:
-            with _one_blas_thread():
-                segs.set_labels(self.model.predict_proba([segs])[0])
+            segs.set_labels(self.model.predict_proba([segs])[0])
         full = clean_article(segs)
         cleaned = full if dedupe and remove_glosses else clean_article(segs, dedupe, remove_glosses)
         return Page(

@@ -22,6 +22,7 @@ from clf.hashing import (
     N_CLASSES,
     PUNCT,
     SEPARATORS,
+    add_product,
     append_dense,
     append_rows,
     char_counts,
@@ -258,7 +259,9 @@ class Batch:
         were weighted (`Featurizer.featurize(stage1=...)`)."""
         if self.sparse_linear is None:
             raise ValueError("featurize(stage1=...) computes the linear part of the families")
-        return self.dense @ dense_weights + intercept + self.sparse_linear
+        out = self.sparse_linear + intercept
+        add_product(np.ascontiguousarray(self.dense), np.ascontiguousarray(dense_weights), out)
+        return out
 
 
 def stage1_tables(coef: np.ndarray, idf: dict[str, np.ndarray]) -> dict[str, np.ndarray]:

@@ -281,6 +281,19 @@ def tfidf_dot(indptr, cols, counts, table, out) -> np.ndarray:
 
 
 @njit(cache=True, nogil=True)
+def add_product(x, weights, out) -> None:
+    """out += x @ weights, compiled rather than BLAS: a page's matrices are small, and keeping
+    BLAS to one thread for them took a process-wide setting, which threads classifying at once
+    would change under each other."""
+    for i in range(x.shape[0]):
+        for c in range(weights.shape[1]):
+            z = 0.0
+            for j in range(x.shape[1]):
+                z += x[i, j] * weights[j, c]
+            out[i, c] += z
+
+
+@njit(cache=True, nogil=True)
 def similarity_to_first(indptr, cols, values, n_features) -> np.ndarray:
     """Cosine of each (L2-normalised) row to row 0."""
     n = len(indptr) - 1

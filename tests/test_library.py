@@ -55,6 +55,21 @@ def test_thread_safe(model, harbour_html, harbour_txt):
     assert got == expected
 
 
+def test_classifying_from_threads_leaves_the_process_blas_setting_alone(model, harbour_html):
+    """No process-wide BLAS thread limit is set and restored per page (threads doing that at
+    once can leave each other's setting behind): the small products are compiled."""
+    from threadpoolctl import threadpool_info, threadpool_limits
+
+    def blas_threads() -> list[int]:
+        return [p["num_threads"] for p in threadpool_info() if p["user_api"] == "blas"]
+
+    with threadpool_limits(limits=2, user_api="blas"):
+        before = blas_threads()
+        with ThreadPoolExecutor(max_workers=4) as ex:
+            list(ex.map(lambda _: model.classify(harbour_html), range(32)))
+        assert blas_threads() == before
+
+
 def test_model_pickles_to_workers(model, harbour_html):
     clone = pickle.loads(pickle.dumps(model))
     assert _labels(clone.classify(harbour_html)) == _labels(model.classify(harbour_html))

@@ -17,7 +17,7 @@ from threadpoolctl import threadpool_limits
 import clf
 from clf.clean import clean_article
 from clf.decode import decode
-from clf.model import LABELS, context_features
+from clf.model import context_features
 from clf.quality import assess
 from clf.safety import sanitize
 from clf.segment import (
@@ -68,7 +68,7 @@ def main(argv: list[str] | None = None) -> None:
                     markup, codes = serialise(tree)
                 with stage("segment: compiled walk"):
                     walked = walk_markup(codes)
-                with stage("segment: structure columns, Segment objects"):
+                with stage("segment: texts, tags, structure columns"):
                     segs = segments_of(markup, codes, walked)
             else:
                 with stage("segment: text lines"):
@@ -84,8 +84,7 @@ def main(argv: list[str] | None = None) -> None:
             with stage("stage 2 (linear)"):
                 probs = model.stage2_proba(ctx)
             with stage("labels, clean article, quality"):
-                for s, k in zip(segs, probs.argmax(axis=1)):
-                    s.label = LABELS[k]
+                segs.set_labels(probs)
                 assess(segs, clean_article(segs))
     total = sum(spent.values())
     print(
