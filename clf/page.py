@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -15,7 +16,7 @@ class Page:
     """A classified page. `segments` keep page order; `article` is the cleaned article text."""
 
     kind: str  # "html" or "text"
-    segments: list[Segment] = field(default_factory=list)
+    segments: Sequence[Segment] = field(default_factory=list)  # `Segments` from classify
     source: str | None = None  # file name or caller-given id
     cleaned: Cleaned | None = None
     quality: Quality | None = None
