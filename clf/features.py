@@ -158,7 +158,7 @@ def struct_token_columns(tokens: list[str]) -> np.ndarray:
 
 def _documents(segs: Segments) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """A page's structure documents (doc_ptr, doc_cols, the document of each segment): made
-    by the markup walk (`Segments.structure`), else hashed here once per distinct structure,
+    by the segmenter (`Segments.structure`), else hashed here once per distinct structure,
     in compiled code (`struct_columns`), from one string of all of them."""
     if segs.structure is not None:
         return segs.structure

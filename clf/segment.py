@@ -12,8 +12,15 @@ from typing import Literal
 import numpy as np
 from selectolax.lexbor import LexborHTMLParser
 
+from clf.hashing import hashed_column
 from clf.markup import context_spans, tag_table, walk
-from clf.structure import MAX_TOKENS, STRUCT_FEATURES, context_columns
+from clf.structure import (
+    IN_TITLE,
+    MAX_TOKENS,
+    STRUCT_FEATURES,
+    context_columns,
+    row_documents,
+)
 
 Kind = Literal["auto", "html", "text"]
 LABELS = ("article", "clutter", "noise")  # what a segment is labelled (../shared/LABELS.md)
@@ -125,7 +132,8 @@ class Segments(Sequence[Segment]):
     rows never needs them. Once made they are what every reader sees (`Segments.of`).
 
     `structure` holds the structure columns of the segments' contexts (doc_ptr, doc_cols, the
-    document of each segment; `clf.structure`) when the markup walk made them. A slice is a
+    document of each segment; `clf.structure`) when the segmenter made them (the markup walk;
+    text lines all share one). A slice is a
     plain list of `Segment`s, so stale columns cannot follow it.
     """
 
@@ -279,7 +287,7 @@ class PageContexts:
     def context(self, k: int) -> tuple[tuple[str, ...], tuple[str, ...]]:
         """Thread-safe: `built` is set before `source` is dropped, and both are read once."""
         if k < 0:
-            return _TITLE_CONTEXT if k == TITLE else _NO_CONTEXT
+            return _TITLE_CONTEXT if k == IN_TITLE else _NO_CONTEXT
         built = self.built
         if built is None:
             source = self.source
@@ -307,8 +315,18 @@ def segment_text(text: str) -> Segments:
         if line:
             texts.append(line)
             lines.append(n)
-    zeros = np.zeros(len(texts), dtype=np.int64)
-    return Segments(texts, ["line"] * len(texts), zeros, zeros, lines)
+    n = len(texts)
+    return Segments(
+        texts, ["line"] * n, np.zeros(n, dtype=np.int64), np.zeros(n, dtype=np.int64), lines,
+        structure=(*_line_document(), np.zeros(n, dtype=np.int64)),
+    )  # fmt: skip
+
+
+@lru_cache(maxsize=1)
+def _line_document() -> tuple[np.ndarray, np.ndarray]:
+    """The one structure document every text line has (doc_ptr, doc_cols): `view_text`."""
+    column = hashed_column(np.frombuffer(b"view_text", dtype=np.uint8), STRUCT_FEATURES)
+    return np.array([0, 1], dtype=np.int64), np.array([column], dtype=np.int64)
 
 
 @lru_cache(maxsize=1 << 14)
@@ -337,7 +355,6 @@ def parse_html(text: str) -> LexborHTMLParser | None:
 _KEYS, _FLAGS = tag_table(BLOCK_TAGS, SKIP_TAGS)
 _NO_CONTEXT: tuple[tuple[str, ...], tuple[str, ...]] = ((), ())
 _TITLE_CONTEXT: tuple[tuple[str, ...], tuple[str, ...]] = (("title",), ())
-TITLE = -2  # the context of the <title> segment; -1 is outside any block
 
 
 def _contexts(markup: str, info: np.ndarray) -> list[tuple[tuple[str, ...], tuple[str, ...]]]:
@@ -376,22 +393,21 @@ def segments_of(markup: str, codes: np.ndarray, walked: tuple) -> Segments:
     out, rows, info, title_a, title_b = walked
     joined = out.tobytes().decode("utf-32-le", "surrogatepass")
     texts = [joined[a:b] for a, b in rows[:, :2].tolist()]
-    contexts = rows[:, 2]  # -1: outside any block
+    contexts = rows[:, 2]  # OUTSIDE any block, or a row of info
     tag_of = [markup[a:b] for a, b in info[:, 1:3].tolist()] + ["body"]
     tags = [tag_of[k] for k in contexts.tolist()]
     depths = np.append(info[:, 7], 0)[contexts]
     link_chars = rows[:, 3].copy()
-    doc_ptr, doc_cols = context_columns(codes, info, STRUCT_FEATURES)
-    n = len(info)
-    row_doc = np.where(contexts >= 0, contexts, n)  # outside any block: the "body" doc
     title = _title(markup, title_a, title_b)
     if title:  # first, as a headline copy
         texts.insert(0, title)
         tags.insert(0, "title")
         depths, link_chars = np.append(1, depths), np.append(0, link_chars)
-        contexts, row_doc = np.append(TITLE, contexts), np.append(n + 1, row_doc)
+        contexts = np.append(IN_TITLE, contexts)
+    doc_ptr, doc_cols = context_columns(codes, info, STRUCT_FEATURES)
+    structure = (doc_ptr, doc_cols, row_documents(contexts, len(info)))
     return Segments(
-        texts, tags, link_chars, depths, structure=(doc_ptr, doc_cols, row_doc),
+        texts, tags, link_chars, depths, structure=structure,
         where=PageContexts(codes, info), contexts=contexts.tolist(),
     )  # fmt: skip
 

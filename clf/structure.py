@@ -27,6 +27,15 @@ MAX_TOKENS = 16  # class/id tokens kept per context (nearest ancestors first)
 TAG, PATH, IN, CLS, NEAR_ = map(code_tuple, ("tag_", "path_", "in_", "cls_", "near_"))
 BODY, TITLE = code_tuple("body"), code_tuple("title")
 N_TAIL = 2  # documents after the contexts': outside any block, the page <title>
+# A segment's context id: a row of `info`, or one of these, whose documents are the tail's.
+OUTSIDE, IN_TITLE = -1, -2
+
+
+def row_documents(contexts: np.ndarray, n_contexts: int) -> np.ndarray:
+    """Each segment's document in `context_columns`' output, from its context id."""
+    return np.where(contexts >= 0, contexts, n_contexts - 1 - contexts)
+
+
 KELVIN, DOTTED_I = 0x212A, 0x130
 
 

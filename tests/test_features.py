@@ -36,7 +36,7 @@ from clf.hashing import (
     tfidf_dot,
     word_counts,
 )
-from clf.segment import Segment, segment_html
+from clf.segment import Segment, segment_html, segment_text
 
 ALPHABET = "abcXYZ Ä é 中文字 .,!…|0123"
 
@@ -180,6 +180,17 @@ def test_structure_from_the_markup_walk_equals_hashing_the_segments():
     one_by_one = [_struct_counts([list(p)]) for p in pages[:21]]
     assert np.array_equal(several[1], np.concatenate([r[1] for r in one_by_one]))
     assert np.array_equal(np.diff(several[0]), np.concatenate([np.diff(r[0]) for r in one_by_one]))
+
+
+def test_structure_of_text_lines_equals_hashing_the_segments():
+    """Text lines come with their one shared structure document (`view_text`), as hashing
+    each line's tag, path and tokens gives it."""
+    lines = segment_text("Headline\n\nBy a reporter\nBody text here.\n")
+    assert lines.structure is not None and len(lines) == 3
+    given, hashed = _struct_counts([lines]), _struct_counts([list(lines)])
+    assert all(np.array_equal(a, b) for a, b in zip(given, hashed))
+    view_text = struct_token_columns(["view_text"]) - CHAR_FEATURES - WORD_FEATURES
+    assert given[1].tolist() == view_text.tolist() * 3
 
 
 def test_char_counts_match_a_python_reference():
