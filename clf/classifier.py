@@ -8,6 +8,7 @@ import joblib
 
 from clf.clean import clean_article
 from clf.decode import decode
+from clf.features import N_DENSE, NEIGHBOUR_OFFSETS
 from clf.model import Linear, SegmentModel
 from clf.page import Page
 from clf.quality import assess
@@ -91,5 +92,12 @@ def load(path: str | Path | None = None, max_page_bytes: int = MAX_PAGE_BYTES) -
     if not isinstance(getattr(model, "stage2", None), Linear):
         raise ModelError(
             f"{path} was made by an older clf (before 0.2); rebuild it with training.train_and_evaluate"
+        )
+    columns = len(model.featurizer.mean)
+    if columns != N_DENSE * (1 + len(NEIGHBOUR_OFFSETS)):
+        raise ModelError(
+            f"{path} was made by another clf version ({columns} shallow-feature columns, this "
+            f"one makes {N_DENSE * (1 + len(NEIGHBOUR_OFFSETS))}); rebuild it with "
+            "training.train_and_evaluate"
         )
     return Classifier(model, max_page_bytes)

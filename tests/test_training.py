@@ -12,6 +12,7 @@ from sklearn.linear_model import SGDClassifier
 
 import clf
 from clf.context import softmax_linear
+from clf.features import Featurizer
 from clf.fit import NOISE_BIASES, _stage2, choose_noise_bias, folded_stage2
 from clf.model import Linear, SegmentModel
 from clf.safety import write_manifest
@@ -183,4 +184,18 @@ def test_a_model_made_before_plain_arrays_is_refused_with_a_clear_error(tmp_path
     joblib.dump(old, path)
     write_manifest(path)
     with pytest.raises(clf.ModelError, match="older clf"):
+        clf.load(path)
+
+
+def test_a_model_with_other_shallow_features_is_refused_with_a_clear_error(tmp_path, model):
+    """A model trained when clf made a different number of shallow features would fail deep
+    inside numpy on the first page; it must be refused when loaded, saying what to do."""
+    fz = Featurizer()
+    fz.idf = model.model.featurizer.idf
+    fz.mean, fz.scale = model.model.featurizer.mean[:-5], model.model.featurizer.scale[:-5]
+    other = SegmentModel(fz, model.model.stage1, model.model.stage2)
+    path = tmp_path / "other.joblib"
+    joblib.dump(other, path)
+    write_manifest(path)
+    with pytest.raises(clf.ModelError, match="another clf version.*rebuild it"):
         clf.load(path)
