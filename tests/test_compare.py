@@ -7,7 +7,8 @@ import json
 import pytest
 
 from tests.conftest import SHARED, needs_data
-from training import compare
+from training import compare, validation_scores
+from training.data import is_validation_site, split_pages
 
 
 def test_snippets_score_as_trafilatura_evaluates_them():
@@ -37,3 +38,28 @@ def test_small_run_scores_held_out_pages_only(tmp_path):
     pooled = [p for p in pages if p["lang"] not in compare.TARGET_LANGS]
     got = ours["scores"].get(compare.OTHER_LANGS, {}).get("pages", 0)
     assert got == len(pooled)
+
+
+@needs_data
+def test_validation_scores_read_validation_sites_only(monkeypatch, model):
+    """Variant selection must never see the test split: every page scored is from a
+    training site that the validation hash picks, and each is scored as HTML and as text."""
+    scored = []
+
+    def recording(p, output):
+        scored.append((p["dataset"], p["id"]))
+        return compare.score_page(p, output)
+
+    monkeypatch.setattr(validation_scores, "score_page", recording)
+    scores = validation_scores.validation_scores(model, SHARED / "data", limit=40)
+    split = {
+        (p["dataset"], p["id"]): (site, test)
+        for p, site, test in split_pages(SHARED / "data", limit=40)
+    }
+    pages = set(scored)
+    assert pages and sorted(scored) == sorted(list(pages) * 2)
+    assert all(not split[k][1] and is_validation_site(split[k][0]) for k in pages)
+    assert len({split[k][0] for k in pages}) > 1
+    for kind in ("html", "text"):
+        assert scores[kind]["all"]["pages"] == len(pages)
+        assert 0.5 < scores[kind]["all"]["f1"] <= 1.0
