@@ -8,7 +8,7 @@ import joblib
 
 from clf.clean import clean_article
 from clf.decode import decode
-from clf.features import N_DENSE, NEIGHBOUR_OFFSETS
+from clf.features import DENSE_COLUMNS
 from clf.model import Linear, SegmentModel
 from clf.page import Page
 from clf.quality import assess
@@ -94,10 +94,9 @@ def load(path: str | Path | None = None, max_page_bytes: int = MAX_PAGE_BYTES) -
             f"{path} was made by an older clf (before 0.2); rebuild it with training.train_and_evaluate"
         )
     columns = len(model.featurizer.mean)
-    if columns != N_DENSE * (1 + len(NEIGHBOUR_OFFSETS)):
+    if columns != DENSE_COLUMNS:
         raise ModelError(
             f"{path} was made by another clf version ({columns} shallow-feature columns, this "
-            f"one makes {N_DENSE * (1 + len(NEIGHBOUR_OFFSETS))}); rebuild it with "
-            "training.train_and_evaluate"
+            f"one makes {DENSE_COLUMNS}); rebuild it with training.train_and_evaluate"
         )
     return Classifier(model, max_page_bytes)

@@ -57,6 +57,7 @@ BYLINE_CUE = re.compile(
 )
 NEIGHBOUR_OFFSETS = (-2, -1, 1, 2)
 N_DENSE = 21
+DENSE_COLUMNS = N_DENSE * (1 + len(NEIGHBOUR_OFFSETS))  # with the neighbours' copies
 
 
 CHUNK_SEGMENTS = 20_000  # bounds the temporary n-gram arrays when featurising a corpus
@@ -338,7 +339,7 @@ class Featurizer:
             )
             own.append(_page_dense(segs, counts[rows], cues[rows], sim))
         ctx = [with_neighbours(d) for d in own if len(d)]
-        dense = np.vstack(ctx) if ctx else np.zeros((0, N_DENSE * (1 + len(NEIGHBOUR_OFFSETS))))
+        dense = np.vstack(ctx) if ctx else np.zeros((0, DENSE_COLUMNS))
         if fit:
             self.mean = dense.mean(axis=0)
             self.scale = dense.std(axis=0)

@@ -31,11 +31,8 @@ def validation_scores(
     pooled as "other")."""
     rows: dict[str, dict[str, list]] = {"html": defaultdict(list), "text": defaultdict(list)}
     for p, site, test in split_pages(data, limit=limit):
-        gold = p["gold"]
-        if test or not is_validation_site(site) or gold is None or gold["kind"] == "blocks":
-            continue
-        if gold["kind"] == "text" and not gold["text"].strip():
-            continue
+        if test or not is_validation_site(site) or p["gold"]["kind"] == "blocks":
+            continue  # L3S's gold is blocks, not text (as in compare.held_out_pages)
         lang = p["lang"] if p["lang"] in TARGET_LANGS else "other"
         for kind in rows:
             page = p["html"] if kind == "html" else as_text_page(p["html"])
