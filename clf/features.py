@@ -180,9 +180,9 @@ def _documents(segs: Segments) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return doc_ptr, doc_cols, row_doc
 
 
-def _struct_counts(pages: Sequence[Sequence[Segment]]) -> Rows:
+def _struct_counts(pages: list[Segments]) -> Rows:
     """Hashed structure tokens per segment of the pages, from their documents."""
-    return _stack([gather_counts(*_documents(Segments.of(p))) for p in pages])
+    return _stack([gather_counts(*_documents(p)) for p in pages])
 
 
 def _rows(family: Rows, rows: slice) -> Rows:

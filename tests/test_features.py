@@ -36,7 +36,7 @@ from clf.hashing import (
     tfidf_dot,
     word_counts,
 )
-from clf.segment import Segment, segment_html, segment_text
+from clf.segment import Segment, Segments, segment_html, segment_text
 
 ALPHABET = "abcXYZ Ä é 中文字 .,!…|0123"
 
@@ -132,7 +132,7 @@ def test_struct_columns_match_hashing_vectorizer():
             rng.choice(["nav", "main", "ad", "comment", "post1"]) for _ in range(rng.randint(0, 16))
         )
         segs.append(Segment(5 + i, "x", tag=path[-1] if path else "body", path=path, tokens=tokens))
-    indptr, cols, counts = _struct_counts([segs])
+    indptr, cols, counts = _struct_counts([Segments.of(segs)])
     docs = [" ".join(struct_tokens(s)) for s in segs]
     ref = hv.transform(docs)
     ours = sp.csr_matrix((counts, cols, indptr), shape=ref.shape)
@@ -174,10 +174,10 @@ def test_structure_from_the_markup_walk_equals_hashing_the_segments():
     assert all(p.structure is not None for p in pages)
     assert sum(len(p) for p in pages) > 1000
     for page in pages:
-        walked, hashed = _struct_counts([page]), _struct_counts([list(page)])
+        walked, hashed = _struct_counts([page]), _struct_counts([Segments.of(list(page))])
         assert all(np.array_equal(a, b) for a, b in zip(walked, hashed))
-    several = _struct_counts(pages[:20] + [list(pages[20])])
-    one_by_one = [_struct_counts([list(p)]) for p in pages[:21]]
+    several = _struct_counts(pages[:20] + [Segments.of(list(pages[20]))])
+    one_by_one = [_struct_counts([Segments.of(list(p))]) for p in pages[:21]]
     assert np.array_equal(several[1], np.concatenate([r[1] for r in one_by_one]))
     assert np.array_equal(np.diff(several[0]), np.concatenate([np.diff(r[0]) for r in one_by_one]))
 
@@ -187,7 +187,7 @@ def test_structure_of_text_lines_equals_hashing_the_segments():
     each line's tag, path and tokens gives it."""
     lines = segment_text("Headline\n\nBy a reporter\nBody text here.\n")
     assert lines.structure is not None and len(lines) == 3
-    given, hashed = _struct_counts([lines]), _struct_counts([list(lines)])
+    given, hashed = _struct_counts([lines]), _struct_counts([Segments.of(list(lines))])
     assert all(np.array_equal(a, b) for a, b in zip(given, hashed))
     view_text = struct_token_columns(["view_text"]) - CHAR_FEATURES - WORD_FEATURES
     assert given[1].tolist() == view_text.tolist() * 3
