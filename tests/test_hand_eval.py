@@ -1,0 +1,81 @@
+"""The hand-labelled held-out evaluation: page choice, label files, and its committed numbers."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from tests.conftest import SHARED, needs_data
+from training import hand_eval
+from training.data import split_pages
+
+
+def _page(dataset: str, lang: str, k: int) -> dict:
+    return {"dataset": dataset, "lang": lang, "id": f"{dataset}-{lang}-{k}"}
+
+
+def test_pages_are_picked_per_language_quota_size_and_dataset():
+    candidates = [(_page(d, "en", k), 50) for d in ("a", "b") for k in range(30)]
+    candidates += [(_page("a", "de", k), n) for k, n in enumerate([5, 50, 900] * 10)]
+    candidates += [(_page("c", "fr", k), 60) for k in range(3)]  # fewer than the quota
+    picked = [candidates[i][0] for i in hand_eval.pick_pages(candidates, seed=1)]
+    assert picked == [candidates[i][0] for i in hand_eval.pick_pages(candidates, seed=1)]
+    by_lang = {
+        g: [p for p in picked if hand_eval.lang_group(p["lang"]) == g] for g in hand_eval.QUOTA
+    }
+    assert len(by_lang["en"]) == hand_eval.QUOTA["en"]
+    assert {p["dataset"] for p in by_lang["en"]} == {"a", "b"}  # both datasets, alternately
+    assert abs(sum(p["dataset"] == "a" for p in by_lang["en"]) - len(by_lang["en"]) / 2) <= 1
+    sizes = {p["id"]: n for p, n in candidates}
+    assert len(by_lang["de"]) == hand_eval.QUOTA["de"]
+    assert all(sizes[p["id"]] == 50 for p in by_lang["de"])  # too small and too large left out
+    assert len(by_lang["other"]) == 3 and by_lang["zh"] == []
+    assert len({p["id"] for p in picked}) == len(picked)
+
+
+def test_labeller_files_must_use_the_three_labels(tmp_path):
+    good = tmp_path / "labels_01.tsv"
+    good.write_text("# a note\n0\tarticle\n1\tclutter\tbyline\n2\tnoise\n", encoding="utf-8")
+    assert hand_eval._read_labeller(good) == {0: "article", 1: "clutter", 2: "noise"}
+    bad = tmp_path / "labels_02.tsv"
+    bad.write_text("0\tarticle\n1\tmenu\n", encoding="utf-8")
+    with pytest.raises(ValueError, match="menu"):
+        hand_eval._read_labeller(bad)
+
+
+def test_hand_file_holds_no_page_text():
+    rows = [
+        r for r in hand_eval.HAND.read_text(encoding="utf-8").splitlines() if not r.startswith("#")
+    ]
+    assert len(rows) > 1000
+    for row in rows:
+        dataset, page_id, index, label, key = row.split("\t")
+        assert index.isdigit() and label in hand_eval.LABELS
+        assert len(key) == 8 and int(key, 16) >= 0
+
+
+@needs_data
+def test_changed_segments_are_refused(tmp_path):
+    hand = tmp_path / "hand.tsv"
+    rows = hand_eval.HAND.read_text(encoding="utf-8").splitlines()
+    first = next(r for r in rows if not r.startswith("#")).split("\t")
+    page = [r for r in rows if r.startswith(f"{first[0]}\t{first[1]}\t")]
+    page[0] = "\t".join(first[:4] + ["00000000"])  # the labelled text no longer matches
+    hand.write_text("\n".join(page) + "\n", encoding="utf-8")
+    with pytest.raises(ValueError, match="segments differ"):
+        hand_eval.labelled_pages(SHARED / "data", hand)
+
+
+@needs_data
+def test_committed_numbers_come_from_test_sites_and_reproduce():
+    """Every labelled page is from a test site (never trained on), every segment is labelled,
+    and scoring the shipped model again gives the committed results file."""
+    split = {(p["dataset"], p["id"]): test for p, _, test in split_pages(SHARED / "data")}
+    wanted = hand_eval.read_hand()
+    assert wanted and all(split[key] for key in wanted)
+    result = hand_eval.score(SHARED / "data")
+    assert result["pages"] == len(wanted)
+    assert result["segments"] == sum(len(rows) for rows in wanted.values())
+    committed = json.loads(hand_eval.RESULTS.read_text(encoding="utf-8"))
+    assert result == committed

@@ -1,0 +1,281 @@
+"""Score the shipped model against careful hand labels of whole held-out pages.
+
+The held-out metrics in models/metrics.json compare with labels derived from each dataset's gold
+(article or not) and rules (clutter or noise), and the rules agree with people on 85 % of
+non-article segments. This module measures the three labels against people instead, on pages
+of test sites only (never trained on), every segment of each page labelled by LABELS.md.
+
+    python -m training.hand_eval sample --out /tmp/clf-hand    # pages for the labellers (text!)
+    python -m training.hand_eval collect --out /tmp/clf-hand    # their labels → hand_eval.tsv
+    python -m training.hand_eval score                          # model and rules vs the labels
+
+`sample` writes one TSV per page (with page text, so outside the repository). `collect` keeps
+only the keys and a short hash of each segment's text (no text) in `training/hand_eval.tsv`;
+`score` re-segments the pages, refuses rows whose text hash no longer matches (a changed
+segmenter), and writes `training/results/hand_eval.json`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import random
+from collections import defaultdict
+from pathlib import Path
+
+import clf
+from clf.segment import LABELS, Segment, segment_html
+from training.data import DEFAULT_DATA, split_pages
+from training.labels import label_segments
+from training.scoring import label_report
+from training.train_and_evaluate import _predict_labels, text_view
+
+HAND = Path(__file__).resolve().parent / "hand_eval.tsv"
+RESULTS = Path(__file__).resolve().parent / "results" / "hand_eval.json"
+DEV = Path(__file__).resolve().parent / "hand_dev.tsv"  # training-site pages, for the rules
+DEV_RESULTS = Path(__file__).resolve().parent / "results" / "hand_dev.json"
+TARGET_LANGS = ("en", "de", "zh")
+# Pages per language group; English spread over its datasets. Sized so a labeller can read
+# every segment of a page: pages of 20..MAX_SEGMENTS segments only.
+QUOTA = {"en": 20, "de": 8, "zh": 6, "other": 6}
+MAX_SEGMENTS = {"zh": 320}
+DEFAULT_MAX_SEGMENTS = 220
+MIN_SEGMENTS = 20
+HEADER = "# dataset\tpage id\tsegment index\tlabel\ttext sha1 (first 8 hex)"
+
+
+def lang_group(lang: str) -> str:
+    return lang if lang in TARGET_LANGS else "other"
+
+
+def text_key(text: str) -> str:
+    """Identifies a segment's text without storing it."""
+    return hashlib.sha1(text.encode("utf-8", "surrogatepass")).hexdigest()[:8]
+
+
+def _clean(text: str, n: int) -> str:
+    return " ".join(text.split())[:n]
+
+
+def _held_out(
+    data: Path, only: set[tuple[str, str]] | None = None, test: bool = True
+) -> list[tuple[dict, list[Segment]]]:
+    """Test-site pages (training-site pages with `test=False`), those keyed (dataset, id) in
+    `only` if given, with their segments."""
+    return [
+        (p, segment_html(p["html"]))
+        for p, _, is_test in split_pages(data)
+        if is_test == test and (only is None or (p["dataset"], p["id"]) in only)
+    ]
+
+
+def pick_pages(candidates: list[tuple[dict, int]], seed: int = 13) -> list[int]:
+    """Indices into `candidates` ((page, segment count) pairs): QUOTA pages per language group,
+    of a size a person can label, spread round-robin over the datasets of each group."""
+    rng = random.Random(seed)
+    by_group: dict[str, dict[str, list[int]]] = defaultdict(lambda: defaultdict(list))
+    for k, (p, n) in enumerate(candidates):
+        group = lang_group(p["lang"])
+        if MIN_SEGMENTS <= n <= MAX_SEGMENTS.get(group, DEFAULT_MAX_SEGMENTS):
+            by_group[group][p["dataset"]].append(k)
+    picked = []
+    for group, quota in QUOTA.items():
+        pools = [by_group[group][d] for d in sorted(by_group[group])]
+        for pool in pools:
+            rng.shuffle(pool)
+        taken = 0
+        while taken < quota and any(pools):
+            for pool in pools:
+                if pool and taken < quota:
+                    picked.append(pool.pop())
+                    taken += 1
+    return picked
+
+
+def sample(data: Path, out: Path, seed: int = 13, test: bool = True) -> None:
+    pages = _held_out(data, test=test)
+    chosen = pick_pages([(p, len(s)) for p, s in pages], seed)
+    out.mkdir(parents=True, exist_ok=True)
+    index = ["k\tdataset\tid\tlang\turl\tsegments"]
+    for k, i in enumerate(chosen, 1):
+        p, segs = pages[i]
+        rows = [
+            f"# page {k:02d}: dataset={p['dataset']} id={p['id']} lang={p['lang']} url={p['url']}",
+            "index\ttag\tlinked\tclass_id\ttext",
+        ]
+        for s in segs:
+            linked = f"{s.link_chars / max(1, len(s.text)):.0%}"
+            rows.append(
+                f"{s.index}\t{s.tag}\t{linked}\t{' '.join(s.tokens[:4])}\t{_clean(s.text, 700)}"
+            )
+        (out / f"page_{k:02d}.tsv").write_text("\n".join(rows) + "\n", encoding="utf-8")
+        index.append(f"{k:02d}\t{p['dataset']}\t{p['id']}\t{p['lang']}\t{p['url']}\t{len(segs)}")
+    (out / "pages.tsv").write_text("\n".join(index) + "\n", encoding="utf-8")
+    print(f"wrote {len(chosen)} pages to {out}")
+
+
+def _read_labeller(path: Path) -> dict[int, str]:
+    """A labeller's file: `index<TAB>label[<TAB>note]` per segment; '#' lines are comments."""
+    out = {}
+    for row in path.read_text(encoding="utf-8").splitlines():
+        parts = row.split("\t")
+        if row.startswith("#") or len(parts) < 2 or not parts[0].strip().isdigit():
+            continue
+        label = parts[1].strip()
+        if label not in LABELS:
+            raise ValueError(f"{path}: segment {parts[0]} has label {label!r}")
+        out[int(parts[0])] = label
+    return out
+
+
+def collect(data: Path, out: Path, hand: Path = HAND, test: bool = True) -> None:
+    """Merge `labels_KK.tsv` files (one per page, from `sample`'s page_KK.tsv) into `hand`."""
+    listed = [
+        line.split("\t")
+        for line in (out / "pages.tsv").read_text(encoding="utf-8").splitlines()[1:]
+    ]
+    segs_of = {
+        (p["dataset"], p["id"]): s for p, s in _held_out(data, {(r[1], r[2]) for r in listed}, test)
+    }
+    rows = [HEADER]
+    for k, dataset, page_id, *_ in listed:
+        path = out / f"labels_{k}.tsv"
+        if not path.is_file():
+            print(f"page {k}: no labels yet")
+            continue
+        labels, segs = _read_labeller(path), segs_of[(dataset, page_id)]
+        if set(labels) != {s.index for s in segs}:
+            raise ValueError(f"{path}: {len(labels)} labels for {len(segs)} segments")
+        rows += [
+            f"{dataset}\t{page_id}\t{s.index}\t{labels[s.index]}\t{text_key(s.text)}" for s in segs
+        ]
+    hand.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    print(f"wrote {len(rows) - 1} labelled segments to {hand}")
+
+
+def read_hand(hand: Path = HAND) -> dict[tuple[str, str], dict[int, tuple[str, str]]]:
+    """(dataset, page id) → segment index → (label, text key)."""
+    out: dict[tuple[str, str], dict[int, tuple[str, str]]] = defaultdict(dict)
+    for row in hand.read_text(encoding="utf-8").splitlines():
+        if row.startswith("#") or not row.strip():
+            continue
+        dataset, page_id, index, label, key = row.split("\t")
+        out[(dataset, page_id)][int(index)] = (label, key)
+    return dict(out)
+
+
+def labelled_pages(
+    data: Path, hand: Path = HAND, test: bool = True
+) -> list[tuple[dict, list[Segment], list[str]]]:
+    """The hand-labelled pages as (page, segments, hand labels); every page must come from a
+    test site and every segment must match its labelled text."""
+    wanted = read_hand(hand)
+    found = []
+    for p, segs in _held_out(data, set(wanted), test):
+        rows = wanted[(p["dataset"], p["id"])]
+        if [(s.index, text_key(s.text)) for s in segs] != [(i, rows[i][1]) for i in sorted(rows)]:
+            raise ValueError(
+                f"{p['dataset']} {p['id']}: segments differ from the labelled ones (segmenter changed?)"
+            )
+        found.append((p, segs, [rows[s.index][0] for s in segs]))
+    missing = len(wanted) - len(found)
+    if missing:
+        side = "test" if test else "training"
+        raise ValueError(f"{missing} hand-labelled pages are not {side}-site pages of {data}")
+    return found
+
+
+def score(data: Path, model_path: Path | None = None, hand: Path = HAND, test: bool = True) -> dict:
+    """The model's labels (HTML and text input) and the training labels (gold + rules) against
+    the hand labels, overall and per language group. On training-site pages (`test=False`, the
+    set for working on the rules) only the training labels: the model was fitted on them."""
+    pages = labelled_pages(data, hand, test)
+    predicted = {}
+    if test:
+        model = clf.load(model_path).model
+        views = {"model, HTML input": lambda s: s, "model, text input": text_view}
+        predicted = {
+            name: _predict_labels(model, [view(segs) for _, segs, _ in pages])
+            for name, view in views.items()
+        }
+    pairs: dict[str, dict[str, tuple[list, list]]] = defaultdict(
+        lambda: defaultdict(lambda: ([], []))
+    )
+    for n, (p, segs, truth) in enumerate(pages):
+        training = label_segments(p, segs)
+        for key in ("all", f"lang:{lang_group(p['lang'])}"):
+            for name, out in predicted.items():
+                pairs[name][key][0].extend(truth)
+                pairs[name][key][1].extend(out[n])
+            known = [(t, r) for t, r in zip(truth, training) if r is not None]
+            pairs["training labels (gold + rules)"][key][0].extend(t for t, _ in known)
+            pairs["training labels (gold + rules)"][key][1].extend(r for _, r in known)
+    result = {
+        "pages": len(pages),
+        "segments": sum(len(s) for _, s, _ in pages),
+        "pages_per_lang": _count(lang_group(p["lang"]) for p, _, _ in pages),
+        "hand_labels": _count(t for _, _, truth in pages for t in truth),
+        "scores": {
+            name: {key: label_report(*yy) for key, yy in sorted(by.items())}
+            for name, by in pairs.items()
+        },
+    }
+    return result
+
+
+def _count(items) -> dict[str, int]:
+    out: dict[str, int] = defaultdict(int)
+    for x in items:
+        out[x] += 1
+    return dict(sorted(out.items()))
+
+
+def _print(result: dict) -> None:
+    print(f"{result['pages']} pages, {result['segments']} segments: {result['pages_per_lang']}")
+    print(f"hand labels: {result['hand_labels']}")
+    for name, by in result["scores"].items():
+        print(f"\n{name} (rows: subset; article / clutter / noise F1, macro-F1)")
+        for key, rep in by.items():
+            if not rep.get("segments"):
+                continue
+            f1 = " / ".join(f"{rep['labels'][lab]['f1']:.3f}" for lab in LABELS)
+            print(f"  {key:<10} {rep['segments']:>5} segments  {f1}  macro {rep['macro_f1']:.3f}")
+        conf = by["all"]["confusion"]
+        print("  confusion (rows = hand):", conf["matrix"])
+
+
+def main(argv: list[str] | None = None) -> None:
+    ap = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    ap.add_argument("command", choices=["sample", "collect", "score"])
+    ap.add_argument("--data", type=Path, default=DEFAULT_DATA)
+    ap.add_argument("--out", type=Path, default=Path("/tmp/clf-hand"), help="labellers' files")
+    ap.add_argument(
+        "--training-sites",
+        action="store_true",
+        help="pages of training sites instead (the set for working on the labelling rules)",
+    )
+    ap.add_argument("--hand", type=Path, default=None, help=f"default: {HAND.name} ({DEV.name})")
+    ap.add_argument("--model", type=Path, default=None, help="default: the shipped model")
+    ap.add_argument(
+        "--results", type=Path, default=None, help=f"default: {RESULTS.name} ({DEV_RESULTS.name})"
+    )
+    args = ap.parse_args(argv)
+    test = not args.training_sites
+    hand = args.hand or (HAND if test else DEV)
+    if args.command == "sample":
+        sample(args.data, args.out, seed=13 if test else 14, test=test)
+    elif args.command == "collect":
+        collect(args.data, args.out, hand, test)
+    else:
+        result = score(args.data, args.model, hand, test)
+        args.results = args.results or (RESULTS if test else DEV_RESULTS)
+        _print(result)
+        args.results.write_text(json.dumps(result, indent=1) + "\n", encoding="utf-8")
+        print(f"\nwrote {args.results}")
+
+
+if __name__ == "__main__":
+    main()
