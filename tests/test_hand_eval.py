@@ -44,10 +44,9 @@ def test_labeller_files_must_use_the_three_labels(tmp_path):
         hand_eval._read_labeller(bad)
 
 
-def test_hand_file_holds_no_page_text():
-    rows = [
-        r for r in hand_eval.HAND.read_text(encoding="utf-8").splitlines() if not r.startswith("#")
-    ]
+@pytest.mark.parametrize("hand", [hand_eval.HAND, hand_eval.DEV])
+def test_hand_files_hold_no_page_text(hand):
+    rows = [r for r in hand.read_text(encoding="utf-8").splitlines() if not r.startswith("#")]
     assert len(rows) > 1000
     for row in rows:
         dataset, page_id, index, label, key = row.split("\t")
@@ -68,14 +67,19 @@ def test_changed_segments_are_refused(tmp_path):
 
 
 @needs_data
-def test_committed_numbers_come_from_test_sites_and_reproduce():
-    """Every labelled page is from a test site (never trained on), every segment is labelled,
-    and scoring the shipped model again gives the committed results file."""
-    split = {(p["dataset"], p["id"]): test for p, _, test in split_pages(SHARED / "data")}
-    wanted = hand_eval.read_hand()
-    assert wanted and all(split[key] for key in wanted)
-    result = hand_eval.score(SHARED / "data")
+@pytest.mark.parametrize(
+    ("hand", "results", "test"),
+    [(hand_eval.HAND, hand_eval.RESULTS, True), (hand_eval.DEV, hand_eval.DEV_RESULTS, False)],
+)
+def test_committed_numbers_come_from_the_right_split_and_reproduce(hand, results, test):
+    """The evaluation set is all test-site pages (never trained on), the set for working on
+    the rules all training-site pages; every segment is labelled, and scoring again gives the
+    committed results file (model and rules on the first, rules only on the second)."""
+    split = {(p["dataset"], p["id"]): t for p, _, t in split_pages(SHARED / "data")}
+    wanted = hand_eval.read_hand(hand)
+    assert wanted and all(split[key] == test for key in wanted)
+    result = hand_eval.score(SHARED / "data", hand=hand, test=test)
     assert result["pages"] == len(wanted)
     assert result["segments"] == sum(len(rows) for rows in wanted.values())
-    committed = json.loads(hand_eval.RESULTS.read_text(encoding="utf-8"))
-    assert result == committed
+    assert ("model, HTML input" in result["scores"]) == test
+    assert result == json.loads(results.read_text(encoding="utf-8"))
