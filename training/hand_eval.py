@@ -8,11 +8,14 @@ of test sites only (never trained on), every segment of each page labelled by LA
     python -m training.hand_eval sample --out /tmp/clf-hand    # pages for the labellers (text!)
     python -m training.hand_eval collect --out /tmp/clf-hand    # their labels → hand_eval.tsv
     python -m training.hand_eval score                          # model and rules vs the labels
+    python -m training.hand_eval score --training-sites         # rules vs training-site labels
 
 `sample` writes one TSV per page (with page text, so outside the repository). `collect` keeps
 only the keys and a short hash of each segment's text (no text) in `training/hand_eval.tsv`;
 `score` re-segments the pages, refuses rows whose text hash no longer matches (a changed
-segmenter), and writes `training/results/hand_eval.json`.
+segmenter), and writes `training/results/hand_eval.json`. With `--training-sites` the same
+steps make and score a second set (`hand_dev.tsv`) on pages the model trains on: the set for
+working on the labelling rules, so that the held-out set is never used to choose them.
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ import argparse
 import hashlib
 import json
 import random
+import shutil
 from collections import defaultdict
 from pathlib import Path
 
@@ -58,11 +62,11 @@ def _clean(text: str, n: int) -> str:
     return " ".join(text.split())[:n]
 
 
-def _held_out(
+def _segmented(
     data: Path, only: set[tuple[str, str]] | None = None, test: bool = True
 ) -> list[tuple[dict, list[Segment]]]:
-    """Test-site pages (training-site pages with `test=False`), those keyed (dataset, id) in
-    `only` if given, with their segments."""
+    """Pages of test sites (of training sites with `test=False`) with their segments; only
+    those keyed (dataset, id) in `only`, if given."""
     return [
         (p, segment_html(p["html"]))
         for p, _, is_test in split_pages(data)
@@ -94,7 +98,9 @@ def pick_pages(candidates: list[tuple[dict, int]], seed: int = 13) -> list[int]:
 
 
 def sample(data: Path, out: Path, seed: int = 13, test: bool = True) -> None:
-    pages = _held_out(data, test=test)
+    """One TSV per chosen page for a labeller (index, tag, link share, class/id, text) and
+    pages.tsv listing them; the labellers' instructions are training/hand_labelling.md."""
+    pages = _segmented(data, test=test)
     chosen = pick_pages([(p, len(s)) for p, s in pages], seed)
     out.mkdir(parents=True, exist_ok=True)
     index = ["k\tdataset\tid\tlang\turl\tsegments"]
@@ -112,6 +118,9 @@ def sample(data: Path, out: Path, seed: int = 13, test: bool = True) -> None:
         (out / f"page_{k:02d}.tsv").write_text("\n".join(rows) + "\n", encoding="utf-8")
         index.append(f"{k:02d}\t{p['dataset']}\t{p['id']}\t{p['lang']}\t{p['url']}\t{len(segs)}")
     (out / "pages.tsv").write_text("\n".join(index) + "\n", encoding="utf-8")
+    for guide in (data.parent / "LABELS.md", Path(__file__).with_name("hand_labelling.md")):
+        if guide.is_file():  # what the labellers read
+            shutil.copy(guide, out / guide.name)
     print(f"wrote {len(chosen)} pages to {out}")
 
 
@@ -136,7 +145,8 @@ def collect(data: Path, out: Path, hand: Path = HAND, test: bool = True) -> None
         for line in (out / "pages.tsv").read_text(encoding="utf-8").splitlines()[1:]
     ]
     segs_of = {
-        (p["dataset"], p["id"]): s for p, s in _held_out(data, {(r[1], r[2]) for r in listed}, test)
+        (p["dataset"], p["id"]): s
+        for p, s in _segmented(data, {(r[1], r[2]) for r in listed}, test)
     }
     rows = [HEADER]
     for k, dataset, page_id, *_ in listed:
@@ -172,7 +182,7 @@ def labelled_pages(
     test site and every segment must match its labelled text."""
     wanted = read_hand(hand)
     found = []
-    for p, segs in _held_out(data, set(wanted), test):
+    for p, segs in _segmented(data, set(wanted), test):
         rows = wanted[(p["dataset"], p["id"])]
         if [(s.index, text_key(s.text)) for s in segs] != [(i, rows[i][1]) for i in sorted(rows)]:
             raise ValueError(
