@@ -25,7 +25,8 @@ import hashlib
 import json
 import random
 import shutil
-from collections import defaultdict
+from collections import Counter, defaultdict
+from collections.abc import Iterable
 from pathlib import Path
 
 import clf
@@ -178,8 +179,9 @@ def read_hand(hand: Path = HAND) -> dict[tuple[str, str], dict[int, tuple[str, s
 def labelled_pages(
     data: Path, hand: Path = HAND, test: bool = True
 ) -> list[tuple[dict, list[Segment], list[str]]]:
-    """The hand-labelled pages as (page, segments, hand labels); every page must come from a
-    test site and every segment must match its labelled text."""
+    """The hand-labelled pages as (page, segments, hand labels); every page must come from the
+    split asked for (test sites, or training sites with `test=False`) and every segment must
+    match its labelled text."""
     wanted = read_hand(hand)
     found = []
     for p, segs in _segmented(data, set(wanted), test):
@@ -221,7 +223,7 @@ def score(data: Path, model_path: Path | None = None, hand: Path = HAND, test: b
             known = [(t, r) for t, r in zip(truth, training) if r is not None]
             pairs["training labels (gold + rules)"][key][0].extend(t for t, _ in known)
             pairs["training labels (gold + rules)"][key][1].extend(r for _, r in known)
-    result = {
+    return {
         "pages": len(pages),
         "segments": sum(len(s) for _, s, _ in pages),
         "pages_per_lang": _count(lang_group(p["lang"]) for p, _, _ in pages),
@@ -231,14 +233,10 @@ def score(data: Path, model_path: Path | None = None, hand: Path = HAND, test: b
             for name, by in pairs.items()
         },
     }
-    return result
 
 
-def _count(items) -> dict[str, int]:
-    out: dict[str, int] = defaultdict(int)
-    for x in items:
-        out[x] += 1
-    return dict(sorted(out.items()))
+def _count(items: Iterable[str]) -> dict[str, int]:
+    return dict(sorted(Counter(items).items()))
 
 
 def _print(result: dict) -> None:
