@@ -27,7 +27,8 @@ HAND = Path(__file__).resolve().parent / "agreement_hand.tsv"
 PER_LABEL = 100
 
 
-def _clean(text: str, n: int = 160) -> str:
+def one_line(text: str, n: int = 160) -> str:
+    """A segment's text for a labeller's TSV row: no tabs or line breaks, at most n characters."""
     return text.replace("\t", " ").replace("\n", " ")[:n]
 
 
@@ -55,9 +56,9 @@ def sample(data: Path, work: Path, seed: int = 7) -> None:
     rng.shuffle(picked)
     for k, (p, i) in enumerate(picked):
         s = p.segments[i]
-        prev = " ⏎ ".join(_clean(x.text, 80) for x in p.segments[max(0, i - 3) : i])
-        nxt = " ⏎ ".join(_clean(x.text, 80) for x in p.segments[i + 1 : i + 4])
-        title = _clean(p.segments[0].text if p.segments else "", 100)
+        prev = " ⏎ ".join(one_line(x.text, 80) for x in p.segments[max(0, i - 3) : i])
+        nxt = " ⏎ ".join(one_line(x.text, 80) for x in p.segments[i + 1 : i + 4])
+        title = one_line(p.segments[0].text if p.segments else "", 100)
         rows.append(
             "\t".join(
                 [
@@ -67,7 +68,7 @@ def sample(data: Path, work: Path, seed: int = 7) -> None:
                     str(i),
                     title,
                     prev,
-                    _clean(s.text, 300),
+                    one_line(s.text, 300),
                     nxt,
                     s.tag,
                     " ".join(s.tokens[:6]),

@@ -25,7 +25,7 @@ from clf.model import LABELS
 from clf.segment import Segment
 from training.compare import snippet_prf
 from training.corpus import build_corpus
-from training.data import DEFAULT_DATA, TARGET_LANGS
+from training.data import DEFAULT_DATA, lang_group
 from training.data import pages as dataset_pages
 from training.scoring import label_report, mean_prf, token_prf
 from training.train_and_evaluate import text_view, validation_split
@@ -78,10 +78,6 @@ def _labels(probs: np.ndarray, article: np.ndarray) -> list[str]:
     """The rule's article set; the rest take the likelier of clutter and noise."""
     other = np.where(probs[:, 1] >= probs[:, 2], 1, 2)
     return [LABELS[0] if a else LABELS[k] for a, k in zip(article, other)]
-
-
-def _lang(lang: str) -> str:
-    return lang if lang in TARGET_LANGS else "other"
 
 
 def _snippets(data: Path) -> dict[str, dict]:
@@ -138,7 +134,7 @@ def main(argv: list[str] | None = None) -> None:
                 else:
                     continue
                 groups["all"].append(prf)
-                groups[_lang(p.lang)].append(prf)
+                groups[lang_group(p.lang)].append(prf)
             f1s = [r[2] for r in groups["all"]]
             base = base or {"all": f1s}
             change, lo, hi = _paired_ci(f1s, base["all"])

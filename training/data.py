@@ -134,6 +134,13 @@ def is_test_site(site: str, zh: bool = False) -> bool:
 
 
 TARGET_LANGS = ("en", "de", "zh")  # the languages issue 3 measures one by one
+
+
+def lang_group(lang: str) -> str:
+    """A target language, or "other": the rest have too few pages to read one by one."""
+    return lang if lang in TARGET_LANGS else "other"
+
+
 VALIDATION_SHARE = 0.25
 
 

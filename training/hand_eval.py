@@ -31,7 +31,8 @@ from pathlib import Path
 
 import clf
 from clf.segment import LABELS, Segment, segment_html
-from training.data import DEFAULT_DATA, split_pages
+from training.agreement import one_line
+from training.data import DEFAULT_DATA, lang_group, split_pages
 from training.labels import label_segments
 from training.scoring import label_report
 from training.train_and_evaluate import _predict_labels, text_view
@@ -40,7 +41,6 @@ HAND = Path(__file__).resolve().parent / "hand_eval.tsv"
 RESULTS = Path(__file__).resolve().parent / "results" / "hand_eval.json"
 DEV = Path(__file__).resolve().parent / "hand_dev.tsv"  # training-site pages, for the rules
 DEV_RESULTS = Path(__file__).resolve().parent / "results" / "hand_dev.json"
-TARGET_LANGS = ("en", "de", "zh")
 # Pages per language group; English spread over its datasets. Sized so a labeller can read
 # every segment of a page: pages of 20..MAX_SEGMENTS segments only.
 QUOTA = {"en": 20, "de": 8, "zh": 6, "other": 6}
@@ -50,17 +50,9 @@ MIN_SEGMENTS = 20
 HEADER = "# dataset\tpage id\tsegment index\tlabel\ttext sha1 (first 8 hex)"
 
 
-def lang_group(lang: str) -> str:
-    return lang if lang in TARGET_LANGS else "other"
-
-
 def text_key(text: str) -> str:
     """Identifies a segment's text without storing it."""
     return hashlib.sha1(text.encode("utf-8", "surrogatepass")).hexdigest()[:8]
-
-
-def _clean(text: str, n: int) -> str:
-    return " ".join(text.split())[:n]
 
 
 def _segmented(
@@ -114,7 +106,7 @@ def sample(data: Path, out: Path, seed: int = 13, test: bool = True) -> None:
         for s in segs:
             linked = f"{s.link_chars / max(1, len(s.text)):.0%}"
             rows.append(
-                f"{s.index}\t{s.tag}\t{linked}\t{' '.join(s.tokens[:4])}\t{_clean(s.text, 700)}"
+                f"{s.index}\t{s.tag}\t{linked}\t{' '.join(s.tokens[:4])}\t{one_line(s.text, 700)}"
             )
         (out / f"page_{k:02d}.tsv").write_text("\n".join(rows) + "\n", encoding="utf-8")
         index.append(f"{k:02d}\t{p['dataset']}\t{p['id']}\t{p['lang']}\t{p['url']}\t{len(segs)}")

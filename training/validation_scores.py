@@ -19,7 +19,7 @@ from pathlib import Path
 
 import clf
 from training.compare import as_text_page, score_page
-from training.data import DEFAULT_DATA, TARGET_LANGS, is_validation_site, split_pages
+from training.data import DEFAULT_DATA, is_validation_site, lang_group, split_pages
 from training.scoring import mean_prf
 
 
@@ -33,7 +33,7 @@ def validation_scores(
     for p, site, test in split_pages(data, limit=limit):
         if test or not is_validation_site(site) or p["gold"]["kind"] == "blocks":
             continue  # L3S's gold is blocks, not text (as in compare.held_out_pages)
-        lang = p["lang"] if p["lang"] in TARGET_LANGS else "other"
+        lang = lang_group(p["lang"])
         for kind in rows:
             page = p["html"] if kind == "html" else as_text_page(p["html"])
             prf = score_page(p, model.classify(page, kind=kind).article)
