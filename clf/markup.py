@@ -64,9 +64,8 @@ TRUE, SCRIPT, COMMENT_OPEN, COMMENT_CLOSE = map(code_tuple, ("true", "script", "
 DISPLAY, NONE, VISIBILITY, HIDDEN_VALUE = map(
     code_tuple, ("display", "none", "visibility", "hidden")
 )
-AMP, LT, GT, NBSP = map(
-    code_tuple, ("amp;", "lt;", "gt;", "nbsp;")
-)  # all lexbor's serialiser writes
+# The entities lexbor's serialiser writes (all of them).
+AMP, LT, GT, NBSP = map(code_tuple, ("amp;", "lt;", "gt;", "nbsp;"))
 
 
 @njit(cache=True, nogil=True, inline="always")

@@ -133,8 +133,8 @@ class Segments(Sequence[Segment]):
 
     `structure` holds the structure columns of the segments' contexts (doc_ptr, doc_cols, the
     document of each segment; `clf.structure`) when the segmenter made them (the markup walk;
-    text lines all share one). A slice is a
-    plain list of `Segment`s, so stale columns cannot follow it.
+    text lines all share one). A slice is a plain list of `Segment`s, so stale columns cannot
+    follow it.
     """
 
     __slots__ = (
