@@ -220,7 +220,8 @@ def furniture_and_feeds(segs: list[Segment], labels: list[str | None]) -> list[s
         for i in range(first, last + 1):
             s = segs[i]
             heading = s.tag in HEADING_TAGS and _item_key(s) != key
-            if i in inside and not heading and not _strong_clutter(s):
+            detail = _item_detail(s.text)  # a count in a feed item, even in a "comment" box
+            if i in inside and not heading and (detail or not _strong_clutter(s)):
                 out[i] = NOISE
     return out
 
