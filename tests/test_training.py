@@ -22,7 +22,7 @@ from training import article_rules, train_and_evaluate
 from training.corpus import LabelledPage
 from training.data import is_test_site, registered_domain, site_of
 from training.labels import RULES, Gold, byline_or_date, furniture_and_feeds, furniture_or_feed
-from training.train_and_evaluate import validation_split
+from training.train_and_evaluate import join_cards, validation_split
 
 
 def _seg(text: str, tokens: tuple[str, ...] = (), tag: str = "li", linked: bool = True) -> Segment:
@@ -111,6 +111,28 @@ def test_a_related_widget_stays_clutter_however_it_repeats():
         s._tokens = ("related",) + s.tokens
     labels = furniture_and_feeds(segs, ["article"] + [RULES] * (len(segs) - 1))
     assert "noise" not in labels[2:14:3]
+
+
+def test_a_teaser_card_becomes_one_line_of_its_label():
+    segs = [
+        Segment(0, "Story body."),
+        Segment(1, "Other story", tag="h3", link_chars=11),
+        Segment(2, "Its snippet", tag="p"),
+        Segment(3, "Menu", tag="a", link_chars=4),
+        Segment(4, "Article again", tag="p"),
+        Segment(5, "Trailing link", tag="a", link_chars=13),
+    ]
+    labels = ["article", "noise", "noise", "clutter", "article", "noise"]
+    joined, labs = join_cards(segs, labels)
+    assert [s.text for s in joined] == [
+        "Story body.",
+        "Other story Its snippet",
+        "Menu",  # the next block has another label: not a card
+        "Article again",
+        "Trailing link",
+    ]
+    assert labs == ["article", "noise", "clutter", "article", "noise"]
+    assert joined[1].index == 1 and joined[1].tag == "h3"
 
 
 def test_bylines_and_dates():
