@@ -21,8 +21,8 @@ from tests.conftest import EXAMPLES, SHARED, needs_data
 from training import article_rules, train_and_evaluate
 from training.corpus import LabelledPage
 from training.data import is_test_site, registered_domain, site_of
-from training.labels import Gold, byline_or_date, furniture_or_feed
-from training.train_and_evaluate import validation_split
+from training.labels import RULES, Gold, byline_or_date, furniture_and_feeds, furniture_or_feed
+from training.train_and_evaluate import join_cards, validation_split
 
 
 def _seg(text: str, tokens: tuple[str, ...] = (), tag: str = "li", linked: bool = True) -> Segment:
@@ -61,6 +61,78 @@ def test_unmarked_blocks_fall_back_to_text_shape():
         furniture_or_feed(_seg("A snippet of some other story that was cut …", linked=False))
         == "noise"
     )
+
+
+def test_prompts_are_clutter_and_the_next_story_noise():
+    assert furniture_or_feed(_seg("Continue reading the main story")) == "clutter"
+    assert furniture_or_feed(_seg("Sign in / Sign up")) == "clutter"
+    assert furniture_or_feed(_seg("Home | World | Sport | Weather | Travel")) == "clutter"
+    assert (
+        furniture_or_feed(_seg("Mayor opens the rebuilt pier after two years", ("nav", "box")))
+        == "clutter"
+    )
+    assert (  # previous / next story: noise, even in a "nav" box
+        furniture_or_feed(_seg("Mayor opens the rebuilt pier after two years", ("nav", "next")))
+        == "noise"
+    )
+
+
+def _feed_page() -> list[Segment]:
+    """A story, a "Latest" widget of short items each with an author and a snippet, a menu."""
+    rows = [("The council voted to rebuild the pier", "p", ("body",), False)]
+    rows.append(("Latest", "h3", ("latest", "box"), False))
+    for n, head in enumerate(["Keeper capers", "Quiz night", "Crossword", "Roy returns"]):
+        rows.append((head, "h4", ("teaser", "box"), True))
+        rows.append(
+            (f"What happened at the {head.lower()} this week, and why", "p", ("dek",), False)
+        )
+        rows.append((f"Writer {n}", "p", ("author", "teaser"), True))
+    rows += [(word, "li", ("menu", "site"), True) for word in ("Home", "News", "Sport")]
+    return [
+        Segment(index=i, text=t, tag=tag, tokens=tok, link_chars=len(t) if linked else 0)
+        for i, (t, tag, tok, linked) in enumerate(rows)
+    ]
+
+
+def test_a_feed_is_noise_as_a_whole_its_heading_and_the_menu_clutter():
+    segs = _feed_page()
+    labels = furniture_and_feeds(segs, ["article"] + [RULES] * (len(segs) - 1))
+    # Alone, the short items and their author lines look like furniture …
+    assert furniture_or_feed(segs[2]) == "clutter" and furniture_or_feed(segs[4]) == "clutter"
+    # … in a run of items each followed by a snippet they are a feed: items, snippets, authors.
+    assert labels[2:14] == ["noise"] * 12
+    assert labels[:2] == ["article", "clutter"]  # the story; the widget heading
+    assert labels[14:] == ["clutter"] * 3  # the menu: short items, no snippets
+
+
+def test_a_related_widget_stays_clutter_however_it_repeats():
+    segs = _feed_page()
+    for s in segs[2:14]:
+        s._tokens = ("related",) + s.tokens
+    labels = furniture_and_feeds(segs, ["article"] + [RULES] * (len(segs) - 1))
+    assert "noise" not in labels[2:14:3]
+
+
+def test_a_teaser_card_becomes_one_line_of_its_label():
+    segs = [
+        Segment(0, "Story body."),
+        Segment(1, "Other story", tag="h3", link_chars=11),
+        Segment(2, "Its snippet", tag="p"),
+        Segment(3, "Menu", tag="a", link_chars=4),
+        Segment(4, "Article again", tag="p"),
+        Segment(5, "Trailing link", tag="a", link_chars=13),
+    ]
+    labels = ["article", "noise", "noise", "clutter", "article", "noise"]
+    joined, labs = join_cards(segs, labels)
+    assert [s.text for s in joined] == [
+        "Story body.",
+        "Other story Its snippet",
+        "Menu",  # the next block has another label: not a card
+        "Article again",
+        "Trailing link",
+    ]
+    assert labs == ["article", "noise", "clutter", "article", "noise"]
+    assert joined[1].index == 1 and joined[1].tag == "h3"
 
 
 def test_bylines_and_dates():

@@ -1,8 +1,11 @@
 """Gold → segment labels: align blocks to each dataset's gold, then split non-article by rules.
 
 Article vs not comes from the gold. No dataset separates clutter from noise, so that split is
-made by `furniture_or_feed` (rules on class/id tokens and text shape, following LABELS.md);
-its agreement with hand labels is measured in training/agreement.py.
+made by rules following LABELS.md (`furniture_and_feeds`): each block by its class/id tokens
+and text shape (`furniture_or_feed`), then whole feeds found page-wide (runs of repeated
+linked headline items, with the dates, authors and snippets that repeat between them) become
+noise. They are measured against hand labels by training/hand_eval.py (`--training-sites`,
+the set they were tuned on) and training/agreement.py.
 """
 
 from __future__ import annotations
@@ -68,7 +71,28 @@ NOISE_TOKENS = frozenset(
 HEADING_TAGS = frozenset("h1 h2 h3 h4 h5 h6 dt caption legend summary".split())
 _DATEISH = re.compile(r"\d{1,4}[-./年月日:]\d{1,2}|\b(19|20)\d\d\b|\d{1,2}:\d\d")
 _ELLIPSIS = re.compile(r"(\.\.\.|…|\.\.)\s*$")
+PREV_NEXT = frozenset("prev previous next older newer nextstory prevstory".split())
+# Prompts about this page, clutter even when linked and headline-long.
+_PROMPT = re.compile(
+    r"(continue reading|read more|see more|see all|view all|more in |sign (in|up)|log ?in|"
+    r"send this|share this|subscribe|get .* delivered|browse|click here|查看|进入|阅读全部)",
+    re.IGNORECASE,
+)
 _CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af]")
+RULES = "rules"  # placeholder in label_segments: not article by the gold, split by the rules
+FEED_MIN_ITEMS = 3  # linked headline items in a run before it counts as a feed
+FEED_GAP = 6  # at most this many other segments between two items of one feed
+FEED_WORDS = 3  # median item length (words; CJK: three characters a word) of a feed
+STRONG_CLUTTER = frozenset(
+    "nav navbar navigation menu breadcrumb breadcrumbs footer header masthead share sharing "
+    "social comment comments commentlist reply respond copyright legal tags tagcloud".split()
+)
+_SEPARATED = re.compile(r"(\s[|•▪·]\s.*){2}")
+
+
+def _words(text: str) -> int:
+    """Words, counting three CJK characters as one."""
+    return len(text.split()) + len(_CJK.findall(text)) // 3
 
 
 def byline_or_date(text: str) -> bool:
@@ -98,6 +122,11 @@ def _item_detail(text: str) -> bool:
 
 def furniture_or_feed(seg: Segment) -> str:
     """clutter (about this page/story) or noise (about other stories) for a non-article block."""
+    linky = seg.link_chars >= 0.6 * len(seg.text)
+    if _PROMPT.match(seg.text):
+        return CLUTTER  # "read more", "continue reading", "sign in": about this page
+    if linky and _words(seg.text) >= 5 and any(t in PREV_NEXT for t in seg.tokens[:3]):
+        return NOISE  # the previous / next story, even inside a "nav" or "pagination" box
     for tok in seg.tokens:  # nearest ancestor first: the innermost widget decides
         if tok in CLUTTER_TOKENS:
             return CLUTTER
@@ -105,10 +134,96 @@ def furniture_or_feed(seg: Segment) -> str:
             if seg.tag not in HEADING_TAGS and (_story_like(seg) or _item_detail(seg.text)):
                 return NOISE  # feed items and their per-item details (rank, date, count)
             return CLUTTER  # the widget's heading, its "more" link, a menu entry
-    linky = seg.link_chars >= 0.6 * len(seg.text)
+    if _SEPARATED.search(seg.text):
+        return CLUTTER  # a row of links: "Home | World | Sport"
     if _story_like(seg) and (linky or _ELLIPSIS.search(seg.text)):
         return NOISE
     return CLUTTER
+
+
+def _item_key(seg: Segment) -> tuple:
+    """Items of one list share their tag and nearest class/id tokens."""
+    return (seg.tag, seg.tokens[:2])
+
+
+def _strong_clutter(seg: Segment) -> bool:
+    """Inside a menu, footer, share bar or comment thread, or a "Related" widget (LABELS.md)."""
+    return any(
+        t in STRONG_CLUTTER or (t.startswith("related") and "popular" not in t) for t in seg.tokens
+    )
+
+
+def _runs(members: list[int]) -> list[list[int]]:
+    """Members of one item key, split where more than FEED_GAP other segments separate them."""
+    runs = [[members[0]]]
+    for i in members[1:]:
+        if i - runs[-1][-1] > FEED_GAP + 1:
+            runs.append([])
+        runs[-1].append(i)
+    return runs
+
+
+def _is_feed(segs: list[Segment], run: list[int], ruled: set[int]) -> bool:
+    """Headline-length items, or short items each followed by an unlinked snippet."""
+    if len(run) < FEED_MIN_ITEMS or any(_strong_clutter(segs[i]) for i in run):
+        return False
+    words = sorted(_words(segs[i].text) for i in run)
+    if words[len(words) // 2] >= FEED_WORDS:
+        return True
+    snippets = sum(
+        i + 1 in ruled and segs[i + 1].link_chars == 0 and _words(segs[i + 1].text) >= 5
+        for i in run
+        if i + 1 < len(segs)
+    )
+    return snippets >= 0.6 * len(run)
+
+
+def _feed_spans(segs: list[Segment], ruled: list[int]) -> list[tuple[int, int, tuple]]:
+    """Runs of repeated linked items that read like headlines of other stories, widened to
+    the details that repeat with them (a date before each item, a snippet after it)."""
+    groups: dict[tuple, list[int]] = {}
+    for i in ruled:
+        s = segs[i]
+        if s.tokens and s.link_chars >= 0.6 * len(s.text) and not _SEPARATED.search(s.text):
+            groups.setdefault(_item_key(s), []).append(i)
+    inside = set(ruled)
+    spans = []
+    for key, members in groups.items():
+        for run in _runs(members):
+            if not _is_feed(segs, run, inside):
+                continue
+            first, last = run[0], run[-1]
+            period = max(1, (last - first) // (len(run) - 1))
+            details = {_item_key(segs[i]) for i in range(first, last + 1)} - {key}
+            while first - 1 in inside and first > run[0] - period + 1:
+                if _item_key(segs[first - 1]) not in details:
+                    break
+                first -= 1
+            while last + 1 in inside and last < run[-1] + period - 1:
+                if _item_key(segs[last + 1]) not in details:
+                    break
+                last += 1
+            spans.append((first, last, key))
+    return spans
+
+
+def furniture_and_feeds(segs: list[Segment], labels: list[str | None]) -> list[str | None]:
+    """Split the segments left to the rules into clutter and noise, page-wide: each by its own
+    class/id and shape, then whole feeds (runs of headline items and the details between
+    them) as noise."""
+    ruled = [i for i, lab in enumerate(labels) if lab == RULES]
+    out = list(labels)
+    for i in ruled:
+        out[i] = furniture_or_feed(segs[i])
+    inside = set(ruled)
+    for first, last, key in _feed_spans(segs, ruled):
+        for i in range(first, last + 1):
+            s = segs[i]
+            heading = s.tag in HEADING_TAGS and _item_key(s) != key
+            detail = _item_detail(s.text)  # a count in a feed item, even in a "comment" box
+            if i in inside and not heading and (detail or not _strong_clutter(s)):
+                out[i] = NOISE
+    return out
 
 
 # ---------------------------------------------------------------- per-dataset gold → labels
@@ -170,8 +285,8 @@ def label_segments(page: dict, segs: list[Segment]) -> list[str | None]:
             elif share >= 0.2:
                 out.append(None)
             else:
-                out.append(furniture_or_feed(s))
-        return _house_rules(segs, out)
+                out.append(RULES)
+        return _house_rules(segs, furniture_and_feeds(segs, out))
     if kind == "snippets":
         with_, without = Gold(gold.get("with", [])), Gold(gold.get("without", []))
         comments = Gold(gold.get("comments", []))
@@ -184,10 +299,10 @@ def label_segments(page: dict, segs: list[Segment]) -> list[str | None]:
             elif comments.share(s.text) >= 0.5:
                 out.append(CLUTTER)
             elif without.share(s.text) >= 0.5:
-                out.append(furniture_or_feed(s))
+                out.append(RULES)
             else:
                 out.append(None)
-        return _house_rules(segs, out)
+        return _house_rules(segs, furniture_and_feeds(segs, out))
     main, comments = Gold([gold["text"]]), Gold([gold.get("comments", "")])
     title = norm((page.get("meta") or {}).get("title") or "")
     for s in segs:
@@ -201,7 +316,8 @@ def label_segments(page: dict, segs: list[Segment]) -> list[str | None]:
         elif share >= 0.2:
             out.append(None)
         else:
-            out.append(furniture_or_feed(s))
+            out.append(RULES)
+    out = furniture_and_feeds(segs, out)
     return _house_rules(segs, out) if main else out
 
 

@@ -60,15 +60,37 @@ def crop_around_article(page: LabelledPage, rng: random.Random) -> list[int]:
     return keep
 
 
+def join_cards(segs: list[Segment], labels: list[str | None]) -> tuple[list[Segment], list]:
+    """A linked block and the unlinked block after it, with the same label, made one line: a
+    scraper that keeps one line per teaser card writes "headline snippet" (seed 000's feed),
+    where the HTML has the headline and the snippet in blocks of their own."""
+    out, labs, i = [], [], 0
+    while i < len(segs):
+        s, lab = segs[i], labels[i]
+        nxt = i + 1 < len(segs) and labels[i + 1] == lab and lab is not None
+        if nxt and s.link_chars > 0 and segs[i + 1].link_chars == 0:
+            out.append(Segment(s.index, f"{s.text} {segs[i + 1].text}", tag=s.tag))
+            i += 2
+        else:
+            out.append(s)
+            i += 1
+        labs.append(lab)
+    return out, labs
+
+
 def training_views(pages: list[LabelledPage], seed: int = 0):
-    """Each page three ways: HTML blocks, the full text dump, and a cropped text dump; per
-    view its segments, labels, site and language."""
+    """Each page three ways: HTML blocks, the full text dump, and a cropped text dump (half
+    of them with teaser cards joined, `join_cards`); per view its segments, labels, site and
+    language."""
     rng = random.Random(seed)
     segs, labels, groups, langs = [], [], [], []
     for p in pages:
         views = [(p.segments, p.labels), (text_view(p.segments), p.labels)]
         if keep := crop_around_article(p, rng):
-            views.append((text_view([p.segments[i] for i in keep]), [p.labels[i] for i in keep]))
+            crop = [p.segments[i] for i in keep], [p.labels[i] for i in keep]
+            if rng.random() < 0.5:
+                crop = join_cards(*crop)
+            views.append((text_view(crop[0]), crop[1]))
         for view, labs in views:
             segs.append(view)
             labels.append(labs)
