@@ -60,34 +60,26 @@ def test_bylines_counts_and_prompts_are_clutter(model):
     rows = _predict(model, "000_7133751ddd541f37")
     assert {r[2] for r in rows if r[0] == 2} == {"clutter"}  # tag line under the headline
     rows = _predict(model, "001_6593d74dea1255fa")
-    assert {r[2] for r in rows if r[0] >= 51} == {"clutter"}  # comment box (50: KNOWN_MISSES)
+    assert {r[2] for r in rows if r[0] >= 50} == {"clutter"}  # comment box and its heading
 
 
 KNOWN_MISSES = [
     # (seed, line, gold label, why the shipped model misses it)
     ("003_b1ed448481c1242c", 1, "clutter", "a byline on the first line is read as the title"),
-    ("003_b1ed448481c1242c", 3, "clutter", "reprint notice: article 0.52 since the lexbor retrain"),
     ("000_7133751ddd541f37", 4, "clutter", "a bare view count between headline and body"),
-    ("001_6593d74dea1255fa", 50, "clutter", "comment-list heading: article 0.57 since the retrain"),
     ("000_7133751ddd541f37", 3, "clutter", "the date under the headline is called noise"),
+    ("000_7133751ddd541f37", 26, "clutter", "the feed's heading 热门资讯 is called noise (0.70)"),
     (
         "001_6593d74dea1255fa",
         49,
         "clutter",
         "widget heading 相关推荐 after the body reads as article",
     ),
-    ("002_e472da36a4955f5c", 17, "clutter", "source list heading (Quellenliste) reads as article"),
     ("002_e472da36a4955f5c", 18, "clutter", "source list item reads as article"),
-    ("002_e472da36a4955f5c", 19, "clutter", "source list item reads as article"),
-    (
-        "002_e472da36a4955f5c",
-        20,
-        "clutter",
-        "source list item: noise 0.36 since session 10's retrain",
-    ),
-    ("004_87f99e64ae5089e0", 48, "clutter", "follow prompt right after the body reads as article"),
-    ("004_87f99e64ae5089e0", 79, "noise", "a teaser headline in the feed is called clutter"),
-    ("004_87f99e64ae5089e0", 99, "noise", "a teaser headline in the feed is called clutter"),
+    ("002_e472da36a4955f5c", 19, "clutter", "source list item is called noise (0.58)"),
+    ("002_e472da36a4955f5c", 20, "clutter", "source list item is called noise (0.48)"),
+    ("004_87f99e64ae5089e0", 48, "clutter", "follow prompt after the body is called noise (0.38)"),
+    ("004_87f99e64ae5089e0", 50, "clutter", "the feed's heading is called noise (0.55)"),
 ]
 
 
@@ -98,3 +90,10 @@ def test_known_misses(model, name, line, gold, why):
     if labels[line] != gold:
         pytest.xfail(f"{name} line {line}: {labels[line]}, gold {gold} ({why})")
     assert labels[line] == gold
+
+
+def test_every_miss_is_a_known_miss(model):
+    """A seed line the model newly gets wrong fails here until it is looked at and listed."""
+    known = {(name, line) for name, line, _, _ in KNOWN_MISSES}
+    missed = {(name, r[0]) for name in SEEDS for r in _predict(model, name) if r[2] != r[3]}
+    assert missed <= known, sorted(missed - known)
