@@ -60,7 +60,9 @@ def crop_around_article(page: LabelledPage, rng: random.Random) -> list[int]:
     return keep
 
 
-def join_cards(segs: list[Segment], labels: list[str | None]) -> tuple[list[Segment], list]:
+def join_cards(
+    segs: list[Segment], labels: list[str | None]
+) -> tuple[list[Segment], list[str | None]]:
     """A linked block and the unlinked block after it, with the same label, made one line: a
     scraper that keeps one line per teaser card writes "headline snippet" (seed 000's feed),
     where the HTML has the headline and the snippet in blocks of their own."""
