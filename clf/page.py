@@ -50,13 +50,10 @@ class Page:
 
     def records(self) -> list[dict[str, Any]]:
         """One JSON-ready dict per segment (the CLI's JSONL rows)."""
-        rows = []
-        for r in self.segment_rows():
-            row: dict[str, Any] = {"page": self.source, "index": r["index"]}
-            if r["line"] is not None:
-                row["line"] = r["line"]
-            row.update(label=r["label"], score=r["score"], text=r["text"])
-            rows.append(row)
+        rows = [{"page": self.source, **r} for r in self.segment_rows()]
+        for row in rows:
+            if row["line"] is None:  # HTML blocks have no line number
+                del row["line"]
         return rows
 
     def page_record(self) -> dict[str, Any]:

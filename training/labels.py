@@ -95,6 +95,11 @@ def _words(text: str) -> int:
     return len(text.split()) + len(_CJK.findall(text)) // 3
 
 
+def _linked(seg: Segment) -> bool:
+    """Mostly link text: a headline link, a menu entry, a link row."""
+    return seg.link_chars >= 0.6 * len(seg.text)
+
+
 def byline_or_date(text: str) -> bool:
     """Short bylines, datelines and credits: clutter by LABELS.md even where a gold keeps them."""
     if len(text) > 120:
@@ -122,7 +127,7 @@ def _item_detail(text: str) -> bool:
 
 def furniture_or_feed(seg: Segment) -> str:
     """clutter (about this page/story) or noise (about other stories) for a non-article block."""
-    linky = seg.link_chars >= 0.6 * len(seg.text)
+    linky = _linked(seg)
     if _PROMPT.match(seg.text):
         return CLUTTER  # "read more", "continue reading", "sign in": about this page
     if linky and _words(seg.text) >= 5 and any(t in PREV_NEXT for t in seg.tokens[:3]):
@@ -163,7 +168,7 @@ def _runs(members: list[int]) -> list[list[int]]:
     return runs
 
 
-def _is_feed(segs: list[Segment], run: list[int], ruled: set[int]) -> bool:
+def _is_feed(segs: list[Segment], run: list[int], inside: set[int]) -> bool:
     """Headline-length items, or short items each followed by an unlinked snippet."""
     if len(run) < FEED_MIN_ITEMS or any(_strong_clutter(segs[i]) for i in run):
         return False
@@ -171,22 +176,24 @@ def _is_feed(segs: list[Segment], run: list[int], ruled: set[int]) -> bool:
     if words[len(words) // 2] >= FEED_WORDS:
         return True
     snippets = sum(
-        i + 1 in ruled and segs[i + 1].link_chars == 0 and _words(segs[i + 1].text) >= 5
+        i + 1 in inside and segs[i + 1].link_chars == 0 and _words(segs[i + 1].text) >= 5
         for i in run
         if i + 1 < len(segs)
     )
     return snippets >= 0.6 * len(run)
 
 
-def _feed_spans(segs: list[Segment], ruled: list[int]) -> list[tuple[int, int, tuple]]:
+def _feed_spans(
+    segs: list[Segment], ruled: list[int], inside: set[int]
+) -> list[tuple[int, int, tuple]]:
     """Runs of repeated linked items that read like headlines of other stories, widened to
-    the details that repeat with them (a date before each item, a snippet after it)."""
+    the details that repeat with them (a date before each item, a snippet after it).
+    `ruled` lists the segments left to the rules in page order, `inside` is them as a set."""
     groups: dict[tuple, list[int]] = {}
     for i in ruled:
         s = segs[i]
-        if s.tokens and s.link_chars >= 0.6 * len(s.text) and not _SEPARATED.search(s.text):
+        if s.tokens and _linked(s) and not _SEPARATED.search(s.text):
             groups.setdefault(_item_key(s), []).append(i)
-    inside = set(ruled)
     spans = []
     for key, members in groups.items():
         for run in _runs(members):
@@ -216,7 +223,7 @@ def furniture_and_feeds(segs: list[Segment], labels: list[str | None]) -> list[s
     for i in ruled:
         out[i] = furniture_or_feed(segs[i])
     inside = set(ruled)
-    for first, last, key in _feed_spans(segs, ruled):
+    for first, last, key in _feed_spans(segs, ruled, inside):
         for i in range(first, last + 1):
             s = segs[i]
             heading = s.tag in HEADING_TAGS and _item_key(s) != key
