@@ -63,3 +63,12 @@ def test_validation_scores_read_validation_sites_only(monkeypatch, model):
     for kind in ("html", "text"):
         assert scores[kind]["all"]["pages"] == len(pages)
         assert 0.5 < scores[kind]["all"]["f1"] <= 1.0
+
+
+@needs_data
+def test_a_candidate_model_is_checked_without_peers_and_writes_nothing(capsys):
+    committed = (compare.RESULTS / "comparison.json").read_text()
+    compare.main(["--limit", "1", "--mode", "text", "--no-peers"])
+    out = capsys.readouterr().out
+    assert "clf" in out and "wrote" not in out
+    assert (compare.RESULTS / "comparison.json").read_text() == committed

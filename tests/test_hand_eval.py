@@ -6,9 +6,10 @@ import json
 
 import pytest
 
+from clf.classifier import default_model_path
 from tests.conftest import SHARED, needs_data
 from training import hand_eval
-from training.data import split_pages
+from training.data import is_validation_site, site_of, split_pages
 
 
 def _page(dataset: str, lang: str, k: int) -> dict:
@@ -83,3 +84,20 @@ def test_committed_numbers_come_from_the_right_split_and_reproduce(hand, results
     assert result["segments"] == sum(len(rows) for rows in wanted.values())
     assert ("model, HTML input" in result["scores"]) == test
     assert result == json.loads(results.read_text(encoding="utf-8"))
+
+
+@needs_data
+def test_a_validate_model_is_scored_on_validation_sites_only_and_writes_nothing(capsys):
+    """`score --training-sites --model M` is how a `--validate` model meets people: only on
+    the training-site pages of validation sites (which it never read), and without
+    overwriting the committed results, which are the rules' alone."""
+    committed = hand_eval.DEV_RESULTS.read_text(encoding="utf-8")
+    hand_eval.main(["score", "--training-sites", "--model", str(default_model_path())])
+    assert hand_eval.DEV_RESULTS.read_text(encoding="utf-8") == committed
+    assert "wrote" not in capsys.readouterr().out
+    result = hand_eval.score(SHARED / "data", default_model_path(), hand_eval.DEV, test=False)
+    pages = hand_eval.labelled_pages(SHARED / "data", hand_eval.DEV, test=False)
+    on_validation = [segs for p, segs, _ in pages if is_validation_site(site_of(p))]
+    assert 0 < len(on_validation) < len(pages)
+    scored = result["scores"]["model, HTML input (validation sites)"]["all"]["segments"]
+    assert scored == sum(map(len, on_validation))

@@ -2,6 +2,7 @@
 
     python -m training.compare --data ../shared/data            # all held-out pages
     python -m training.compare --limit 20                        # quick look
+    python -m training.compare --model /tmp/m/clf-model.joblib --no-peers   # a candidate, ≈2 min
 
 Every extractor sees the same held-out pages (test sites of training/data.py; clf never trained
 on them). Scores are bag-of-token precision/recall per page (words; single characters for CJK),
@@ -152,8 +153,10 @@ def score_page(p: dict, output: str) -> tuple[float, float, float]:
 SPEED_BLOCK = 64  # pages each tool runs in one turn
 
 
-def run(data: Path, limit: int | None, mode: str) -> dict:
-    model = clf.load()
+def run(
+    data: Path, limit: int | None, mode: str, model_path: Path | None = None, peers: bool = True
+) -> dict:
+    model = clf.load(model_path)
     tests = held_out_pages(data, limit)
     print(f"{len(tests)} held-out pages ({mode} mode)")
     inputs = []
@@ -171,7 +174,8 @@ def run(data: Path, limit: int | None, mode: str) -> dict:
     tools: dict[str, Callable[[str, str], str]] = {
         "clf": lambda h, lang: model.classify(h, kind=mode).article
     }
-    tools.update({k: _safe(v) for k, v in _peer_extractors().items()})
+    if peers:
+        tools.update({k: _safe(v) for k, v in _peer_extractors().items()})
     for name, fn in tools.items():  # warm-up: imports, compiled code, caches
         fn(inputs[0][0] if name == "clf" else inputs[0][1], tests[0]["lang"])
     outputs: dict[str, list[str]] = {name: [] for name in tools}
@@ -237,23 +241,36 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--data", type=Path, default=DEFAULT_DATA)
     ap.add_argument("--limit", type=int, default=None, help="pages per dataset")
     ap.add_argument("--mode", choices=["html", "text", "both"], default="both")
-    ap.add_argument("--out", type=Path, default=RESULTS / "comparison.json")
+    ap.add_argument(
+        "--model", type=Path, default=None, help="a candidate clf model (default: the shipped one)"
+    )
+    ap.add_argument("--no-peers", action="store_true", help="clf only (to check a candidate)")
+    ap.add_argument(
+        "--out",
+        type=Path,
+        default=None,
+        help="default: training/results/comparison.json; with --model or --no-peers, none "
+        "(printed only: the committed results are the shipped model's against the peers)",
+    )
     args = ap.parse_args(argv)
+    if args.out is None and args.model is None and not args.no_peers:
+        args.out = RESULTS / "comparison.json"
     modes = ["html", "text"] if args.mode == "both" else [args.mode]
     limiter = threadpool_limits(limits=1)  # one core for every tool: no BLAS/OpenMP helpers
     report = {
         "date": date.today().isoformat(),
         "machine": f"{platform.machine()}, {platform.python_implementation()} {platform.python_version()}",
-        "runs": [run(args.data, args.limit, m) for m in modes],
+        "runs": [run(args.data, args.limit, m, args.model, not args.no_peers) for m in modes],
     }
     limiter.unregister()
     for res in report["runs"]:
         keys = sorted(res["results"]["clf"]["scores"], key=lambda k: (k != "all", k))
         print(f"\n### {res['mode']} mode, {res['pages']} held-out pages: F1 (precision/recall)\n")
         print(table(res, keys))
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(report, indent=1) + "\n")
-    print(f"\nwrote {args.out}")
+    if args.out is not None:
+        args.out.parent.mkdir(parents=True, exist_ok=True)
+        args.out.write_text(json.dumps(report, indent=1) + "\n")
+        print(f"\nwrote {args.out}")
 
 
 if __name__ == "__main__":

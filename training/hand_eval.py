@@ -32,7 +32,7 @@ from pathlib import Path
 import clf
 from clf.segment import LABELS, Segment, segment_html
 from training.agreement import one_line
-from training.data import DEFAULT_DATA, lang_group, split_pages
+from training.data import DEFAULT_DATA, is_validation_site, lang_group, site_of, split_pages
 from training.labels import label_segments
 from training.scoring import label_report
 from training.train_and_evaluate import _predict_labels, text_view
@@ -193,14 +193,20 @@ def labelled_pages(
 def score(data: Path, model_path: Path | None = None, hand: Path = HAND, test: bool = True) -> dict:
     """The model's labels (HTML and text input) and the training labels (gold + rules) against
     the hand labels, overall and per language group. On training-site pages (`test=False`, the
-    set for working on the rules) only the training labels: the model was fitted on them."""
+    set for working on the rules) the shipped model was fitted on them, so only the training
+    labels are scored, and a given `model_path` (a `--validate` model) only on the pages of
+    validation sites, which such a model never read."""
     pages = labelled_pages(data, hand, test)
-    predicted = {}
-    if test:
+    predicted: dict[str, dict[int, list[str]]] = {}
+    if test or model_path is not None:
         model = clf.load(model_path).model
+        scored = [n for n, (p, _, _) in enumerate(pages) if test or is_validation_site(site_of(p))]
         views = {"model, HTML input": lambda s: s, "model, text input": text_view}
+        suffix = "" if test else " (validation sites)"
         predicted = {
-            name: _predict_labels(model, [view(segs) for _, segs, _ in pages])
+            name + suffix: dict(
+                zip(scored, _predict_labels(model, [view(pages[n][1]) for n in scored]))
+            )
             for name, view in views.items()
         }
     pairs: dict[str, dict[str, tuple[list, list]]] = defaultdict(
@@ -210,8 +216,9 @@ def score(data: Path, model_path: Path | None = None, hand: Path = HAND, test: b
         training = label_segments(p, segs)
         for key in ("all", f"lang:{lang_group(p['lang'])}"):
             for name, out in predicted.items():
-                pairs[name][key][0].extend(truth)
-                pairs[name][key][1].extend(out[n])
+                if n in out:
+                    pairs[name][key][0].extend(truth)
+                    pairs[name][key][1].extend(out[n])
             known = [(t, r) for t, r in zip(truth, training) if r is not None]
             pairs["training labels (gold + rules)"][key][0].extend(t for t, _ in known)
             pairs["training labels (gold + rules)"][key][1].extend(r for _, r in known)
@@ -258,9 +265,19 @@ def main(argv: list[str] | None = None) -> None:
         help="pages of training sites instead (the set for working on the labelling rules)",
     )
     ap.add_argument("--hand", type=Path, default=None, help=f"default: {HAND.name} ({DEV.name})")
-    ap.add_argument("--model", type=Path, default=None, help="default: the shipped model")
     ap.add_argument(
-        "--results", type=Path, default=None, help=f"default: {RESULTS.name} ({DEV_RESULTS.name})"
+        "--model",
+        type=Path,
+        default=None,
+        help="default: the shipped model; with --training-sites, a --validate model scored on "
+        "the validation sites' pages",
+    )
+    ap.add_argument(
+        "--results",
+        type=Path,
+        default=None,
+        help=f"default: {RESULTS.name} ({DEV_RESULTS.name}); with --model, none (printed only: "
+        "the committed results are the shipped model's)",
     )
     args = ap.parse_args(argv)
     test = not args.training_sites
@@ -271,10 +288,12 @@ def main(argv: list[str] | None = None) -> None:
         collect(args.data, args.out, hand, test)
     else:
         result = score(args.data, args.model, hand, test)
-        args.results = args.results or (RESULTS if test else DEV_RESULTS)
         _print(result)
-        args.results.write_text(json.dumps(result, indent=1) + "\n", encoding="utf-8")
-        print(f"\nwrote {args.results}")
+        if args.model is None:
+            args.results = args.results or (RESULTS if test else DEV_RESULTS)
+        if args.results is not None:
+            args.results.write_text(json.dumps(result, indent=1) + "\n", encoding="utf-8")
+            print(f"\nwrote {args.results}")
 
 
 if __name__ == "__main__":
