@@ -21,7 +21,14 @@ from tests.conftest import EXAMPLES, SHARED, needs_data
 from training import article_rules, train_and_evaluate
 from training.corpus import LabelledPage
 from training.data import is_test_site, registered_domain, site_of
-from training.labels import RULES, Gold, byline_or_date, furniture_and_feeds, furniture_or_feed
+from training.labels import (
+    RULES,
+    Gold,
+    byline_or_date,
+    furniture_and_feeds,
+    furniture_or_feed,
+    label_segments,
+)
 from training.train_and_evaluate import join_cards, validation_split
 
 
@@ -133,6 +140,29 @@ def test_a_teaser_card_becomes_one_line_of_its_label():
     ]
     assert labs == ["article", "noise", "clutter", "article", "noise"]
     assert joined[1].index == 1 and joined[1].tag == "h3"
+
+
+def test_snippet_gold_labels_link_rows_menus_and_the_text_between_its_sentences():
+    """Snippet gold names a few sentences; menus and link rows are furniture wherever they
+    are, unlinked text between the first and last named sentence is the story, and what is
+    outside that stretch and shows no sign stays unknown."""
+    body = [f"Paragraph {i} of the story about the harbour and its new pier." for i in range(4)]
+    segs = [
+        Segment(0, "Home", tag="a", link_chars=4),
+        Segment(1, "An unmarked line before the story", tag="div"),
+        Segment(2, body[0], tag="p"),
+        Segment(3, body[1], tag="p"),
+        Segment(4, body[2], tag="p"),
+        Segment(5, "Read the council's statement", tag="p", link_chars=28),
+        Segment(6, body[3], tag="p"),
+        Segment(7, "Contact us", tag="li", tokens=("footer",)),
+        Segment(8, "An unmarked line after the story", tag="div"),
+    ]
+    gold = {"kind": "snippets", "with": [body[0], body[3]], "without": []}
+    labels = label_segments({"gold": gold}, segs)
+    assert labels[2:5] + labels[6:7] == ["article"] * 4  # named, or between named sentences
+    assert labels[0] == labels[5] == labels[7] == "clutter"  # menu entry, link, footer
+    assert labels[1] is None and labels[8] is None
 
 
 def test_bylines_and_dates():
