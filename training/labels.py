@@ -1,6 +1,7 @@
 """Gold → segment labels: align blocks to each dataset's gold, then split non-article by rules.
 
-Article vs not comes from the gold. No dataset separates clutter from noise, so that split is
+Article vs not comes from the gold (on snippet-gold pages, also from where the named story
+sentences lie: `_between_snippets`). No dataset separates clutter from noise, so that split is
 made by rules following LABELS.md (`furniture_and_feeds`): each block by its class/id tokens
 and text shape (`furniture_or_feed`), then whole feeds found page-wide (runs of repeated
 linked headline items, with the dates, authors and snippets that repeat between them) become
