@@ -30,9 +30,9 @@ def _stage2() -> Pipeline:
     return make_pipeline(StandardScaler(), LogisticRegression(C=1.0, max_iter=1000))
 
 
-def _stage1() -> SGDClassifier:
+def _stage1(seed: int = 0) -> SGDClassifier:
     return SGDClassifier(
-        loss="log_loss", alpha=1e-5, max_iter=12, tol=None, random_state=0, n_jobs=2
+        loss="log_loss", alpha=1e-5, max_iter=12, tol=None, random_state=seed, n_jobs=2
     )
 
 
@@ -52,9 +52,11 @@ def fit(
     log=print,
     langs: list[str] | None = None,
     noise_offset: bool = False,
+    seed: int = 0,
 ) -> SegmentModel:
     """A model fitted on pages with per-segment labels (None = unknown, used only as
-    context); `groups` are the pages' sites, `langs` their languages (for the noise offset)."""
+    context); `groups` are the pages' sites, `langs` their languages (for the noise offset).
+    `seed` orders stage 1's SGD epochs: its final iterate, not an optimum, depends on it."""
     keep = [i for i, p in enumerate(pages) if p]
     pages = [pages[i] for i in keep]
     labels = [labels[i] for i in keep]
@@ -85,10 +87,10 @@ def fit(
             tr = np.isin(seg_page, tr_pages) & known
             te = np.isin(seg_page, te_pages)
             log(f"stage 1, fold {k + 1}/{n_folds}: {tr.sum():,} training segments")
-            oof[te] = _fit_stage1(X[tr], y[tr]).predict_proba(X[te])
+            oof[te] = _fit_stage1(X[tr], y[tr], seed).predict_proba(X[te])
         ctx, reread = _stage2_table(oof, rows, reread), None
     log(f"stage 1, all: {known.sum():,} training segments")
-    stage1 = _fit_stage1(X[known], y[known])
+    stage1 = _fit_stage1(X[known], y[known], seed)
     if n_folds < 2:
         ctx = _stage2_table(stage1.predict_proba(X), rows, reread)
     del X
@@ -165,8 +167,8 @@ def choose_noise_bias(
     return best
 
 
-def _fit_stage1(X: sp.csr_matrix, y: np.ndarray) -> SGDClassifier:
-    clf = _stage1()
+def _fit_stage1(X: sp.csr_matrix, y: np.ndarray, seed: int = 0) -> SGDClassifier:
+    clf = _stage1(seed)
     clf.fit(X, y)
     if len(clf.classes_) < 3:
         raise ValueError("training data must contain all three labels")

@@ -8,12 +8,13 @@ from dataclasses import replace
 import joblib
 import numpy as np
 import pytest
+import scipy.sparse as sp
 from sklearn.linear_model import SGDClassifier
 
 import clf
 from clf.context import softmax_linear
 from clf.features import Featurizer
-from clf.fit import NOISE_BIASES, _stage2, choose_noise_bias, folded_stage2
+from clf.fit import NOISE_BIASES, _fit_stage1, _stage2, choose_noise_bias, folded_stage2
 from clf.model import Linear, SegmentModel
 from clf.safety import write_manifest
 from clf.segment import Segment
@@ -276,6 +277,17 @@ def test_folded_stage2_is_the_fitted_pipeline():
     assert isinstance(layer, Linear) and layer.coef.flags.c_contiguous
     got = softmax_linear(x, layer.coef, layer.intercept)
     np.testing.assert_allclose(got, pipe.predict_proba(x), rtol=1e-9, atol=1e-12)
+
+
+def test_the_seed_decides_stage_1s_weights():
+    """`--seed` exists because SGD's final iterate depends on the order of its epochs: the
+    same seed must give the same weights, another seed other weights."""
+    rng = np.random.default_rng(2)
+    x = sp.csr_matrix(rng.normal(0, 1, (300, 8)))
+    y = np.argmax(x.toarray()[:, :3] + rng.normal(0, 1, (300, 3)), axis=1)
+    first, again, other = (_fit_stage1(x, y, seed).coef_ for seed in (0, 0, 1))
+    np.testing.assert_array_equal(first, again)
+    assert not np.allclose(first, other)
 
 
 def test_a_model_made_before_plain_arrays_is_refused_with_a_clear_error(tmp_path, model):
