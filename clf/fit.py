@@ -167,7 +167,7 @@ def choose_noise_bias(
     return best
 
 
-def _fit_stage1(X: sp.csr_matrix, y: np.ndarray, seed: int = 0) -> SGDClassifier:
+def _fit_stage1(X: sp.csr_matrix, y: np.ndarray, seed: int) -> SGDClassifier:
     clf = _stage1(seed)
     clf.fit(X, y)
     if len(clf.classes_) < 3:

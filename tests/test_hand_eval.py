@@ -101,7 +101,7 @@ def test_a_validate_model_is_scored_on_validation_sites_only_and_writes_nothing(
     assert "wrote" not in capsys.readouterr().out
     (result,) = results
     pages = hand_eval.labelled_pages(SHARED / "data", hand_eval.DEV, test=False)
-    on_validation = [segs for p, segs, _ in pages if is_validation_site(site_of(p))]
+    on_validation = [segs for p, _, segs, _ in pages if is_validation_site(site_of(p))]
     assert 0 < len(on_validation) < len(pages)
     scored = result["scores"]["model, HTML input (validation sites)"]["all"]["segments"]
     assert scored == sum(map(len, on_validation))

@@ -154,9 +154,8 @@ SPEED_BLOCK = 64  # pages each tool runs in one turn
 
 
 def run(
-    data: Path, limit: int | None, mode: str, model_path: Path | None = None, peers: bool = True
+    data: Path, limit: int | None, mode: str, model: clf.Classifier, peers: bool = True
 ) -> dict:
-    model = clf.load(model_path)
     tests = held_out_pages(data, limit)
     print(f"{len(tests)} held-out pages ({mode} mode)")
     inputs = []
@@ -256,11 +255,12 @@ def main(argv: list[str] | None = None) -> None:
     if args.out is None and args.model is None and not args.no_peers:
         args.out = RESULTS / "comparison.json"
     modes = ["html", "text"] if args.mode == "both" else [args.mode]
+    model = clf.load(args.model)
     limiter = threadpool_limits(limits=1)  # one core for every tool: no BLAS/OpenMP helpers
     report = {
         "date": date.today().isoformat(),
         "machine": f"{platform.machine()}, {platform.python_implementation()} {platform.python_version()}",
-        "runs": [run(args.data, args.limit, m, args.model, not args.no_peers) for m in modes],
+        "runs": [run(args.data, args.limit, m, model, not args.no_peers) for m in modes],
     }
     limiter.unregister()
     for res in report["runs"]:

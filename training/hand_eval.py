@@ -32,7 +32,7 @@ from pathlib import Path
 import clf
 from clf.segment import LABELS, Segment, segment_html
 from training.agreement import one_line
-from training.data import DEFAULT_DATA, is_validation_site, lang_group, site_of, split_pages
+from training.data import DEFAULT_DATA, is_validation_site, lang_group, split_pages
 from training.labels import label_segments
 from training.scoring import label_report
 from training.train_and_evaluate import _predict_labels, text_view
@@ -57,12 +57,12 @@ def text_key(text: str) -> str:
 
 def _segmented(
     data: Path, only: set[tuple[str, str]] | None = None, test: bool = True
-) -> list[tuple[dict, list[Segment]]]:
-    """Pages of test sites (of training sites with `test=False`) with their segments; only
-    those keyed (dataset, id) in `only`, if given."""
+) -> list[tuple[dict, str, list[Segment]]]:
+    """Pages of test sites (of training sites with `test=False`) with their sites and
+    segments; only those keyed (dataset, id) in `only`, if given."""
     return [
-        (p, segment_html(p["html"]))
-        for p, _, is_test in split_pages(data)
+        (p, site, segment_html(p["html"]))
+        for p, site, is_test in split_pages(data)
         if is_test == test and (only is None or (p["dataset"], p["id"]) in only)
     ]
 
@@ -94,11 +94,11 @@ def sample(data: Path, out: Path, seed: int = 13, test: bool = True) -> None:
     """One TSV per chosen page for a labeller (index, tag, link share, class/id, text) and
     pages.tsv listing them; the labellers' instructions are training/hand_labelling.md."""
     pages = _segmented(data, test=test)
-    chosen = pick_pages([(p, len(s)) for p, s in pages], seed)
+    chosen = pick_pages([(p, len(s)) for p, _, s in pages], seed)
     out.mkdir(parents=True, exist_ok=True)
     index = ["k\tdataset\tid\tlang\turl\tsegments"]
     for k, i in enumerate(chosen, 1):
-        p, segs = pages[i]
+        p, _, segs = pages[i]
         rows = [
             f"# page {k:02d}: dataset={p['dataset']} id={p['id']} lang={p['lang']} url={p['url']}",
             "index\ttag\tlinked\tclass_id\ttext",
@@ -139,7 +139,7 @@ def collect(data: Path, out: Path, hand: Path = HAND, test: bool = True) -> None
     ]
     segs_of = {
         (p["dataset"], p["id"]): s
-        for p, s in _segmented(data, {(r[1], r[2]) for r in listed}, test)
+        for p, _, s in _segmented(data, {(r[1], r[2]) for r in listed}, test)
     }
     rows = [HEADER]
     for k, dataset, page_id, *_ in listed:
@@ -170,19 +170,19 @@ def read_hand(hand: Path = HAND) -> dict[tuple[str, str], dict[int, tuple[str, s
 
 def labelled_pages(
     data: Path, hand: Path = HAND, test: bool = True
-) -> list[tuple[dict, list[Segment], list[str]]]:
-    """The hand-labelled pages as (page, segments, hand labels); every page must come from the
+) -> list[tuple[dict, str, list[Segment], list[str]]]:
+    """The hand-labelled pages as (page, site, segments, hand labels); every page must come from the
     split asked for (test sites, or training sites with `test=False`) and every segment must
     match its labelled text."""
     wanted = read_hand(hand)
     found = []
-    for p, segs in _segmented(data, set(wanted), test):
+    for p, site, segs in _segmented(data, set(wanted), test):
         rows = wanted[(p["dataset"], p["id"])]
         if [(s.index, text_key(s.text)) for s in segs] != [(i, rows[i][1]) for i in sorted(rows)]:
             raise ValueError(
                 f"{p['dataset']} {p['id']}: segments differ from the labelled ones (segmenter changed?)"
             )
-        found.append((p, segs, [rows[s.index][0] for s in segs]))
+        found.append((p, site, segs, [rows[s.index][0] for s in segs]))
     missing = len(wanted) - len(found)
     if missing:
         side = "test" if test else "training"
@@ -200,19 +200,19 @@ def score(data: Path, model_path: Path | None = None, hand: Path = HAND, test: b
     predicted: dict[str, dict[int, list[str]]] = {}
     if test or model_path is not None:
         model = clf.load(model_path).model
-        scored = [n for n, (p, _, _) in enumerate(pages) if test or is_validation_site(site_of(p))]
+        scored = [n for n, (_, site, _, _) in enumerate(pages) if test or is_validation_site(site)]
         views = {"model, HTML input": lambda s: s, "model, text input": text_view}
         suffix = "" if test else " (validation sites)"
         predicted = {
             name + suffix: dict(
-                zip(scored, _predict_labels(model, [view(pages[n][1]) for n in scored]))
+                zip(scored, _predict_labels(model, [view(pages[n][2]) for n in scored]))
             )
             for name, view in views.items()
         }
     pairs: dict[str, dict[str, tuple[list, list]]] = defaultdict(
         lambda: defaultdict(lambda: ([], []))
     )
-    for n, (p, segs, truth) in enumerate(pages):
+    for n, (p, _, segs, truth) in enumerate(pages):
         training = label_segments(p, segs)
         for key in ("all", f"lang:{lang_group(p['lang'])}"):
             for name, out in predicted.items():
@@ -224,9 +224,9 @@ def score(data: Path, model_path: Path | None = None, hand: Path = HAND, test: b
             pairs["training labels (gold + rules)"][key][1].extend(r for _, r in known)
     return {
         "pages": len(pages),
-        "segments": sum(len(s) for _, s, _ in pages),
-        "pages_per_lang": _count(lang_group(p["lang"]) for p, _, _ in pages),
-        "hand_labels": _count(t for _, _, truth in pages for t in truth),
+        "segments": sum(len(s) for _, _, s, _ in pages),
+        "pages_per_lang": _count(lang_group(p["lang"]) for p, _, _, _ in pages),
+        "hand_labels": _count(t for _, _, _, truth in pages for t in truth),
         "scores": {
             name: {key: label_report(*yy) for key, yy in sorted(by.items())}
             for name, by in pairs.items()
