@@ -9,6 +9,7 @@ fitted estimators are kept only as their arrays (`Linear`), which is all run tim
 from __future__ import annotations
 
 import zlib
+from collections.abc import Sequence
 
 import numpy as np
 import scipy.sparse as sp
@@ -53,10 +54,14 @@ def fit(
     langs: list[str] | None = None,
     noise_offset: bool = False,
     seed: int = 0,
+    orders: int = 1,
 ) -> SegmentModel:
     """A model fitted on pages with per-segment labels (None = unknown, used only as
     context); `groups` are the pages' sites, `langs` their languages (for the noise offset).
-    `seed` orders stage 1's SGD epochs: its final iterate, not an optimum, depends on it."""
+    `seed` orders stage 1's SGD epochs: its final iterate, not an optimum, depends on it.
+    With `orders` > 1 stage 1 is the mean of that many SGD runs in other orders (seeds
+    seed·orders … seed·orders + orders − 1), which narrows that dependence."""
+    seeds = range(seed * orders, (seed + 1) * orders)
     keep = [i for i, p in enumerate(pages) if p]
     pages = [pages[i] for i in keep]
     labels = [labels[i] for i in keep]
@@ -87,10 +92,10 @@ def fit(
             tr = np.isin(seg_page, tr_pages) & known
             te = np.isin(seg_page, te_pages)
             log(f"stage 1, fold {k + 1}/{n_folds}: {tr.sum():,} training segments")
-            oof[te] = _fit_stage1(X[tr], y[tr], seed).predict_proba(X[te])
+            oof[te] = _fit_stage1(X[tr], y[tr], seeds).predict_proba(X[te])
         ctx, reread = _stage2_table(oof, rows, reread), None
     log(f"stage 1, all: {known.sum():,} training segments")
-    stage1 = _fit_stage1(X[known], y[known], seed)
+    stage1 = _fit_stage1(X[known], y[known], seeds)
     if n_folds < 2:
         ctx = _stage2_table(stage1.predict_proba(X), rows, reread)
     del X
@@ -167,9 +172,14 @@ def choose_noise_bias(
     return best
 
 
-def _fit_stage1(X: sp.csr_matrix, y: np.ndarray, seed: int) -> SGDClassifier:
-    clf = _stage1(seed)
-    clf.fit(X, y)
+def _fit_stage1(X: sp.csr_matrix, y: np.ndarray, seeds: Sequence[int]) -> SGDClassifier:
+    """SGD fitted once per seed; more than one fit is averaged into the first (a linear
+    model's mean weights score each row with the mean of the fits' scores)."""
+    fits = [_stage1(s).fit(X, y) for s in seeds]
+    clf = fits[0]
     if len(clf.classes_) < 3:
         raise ValueError("training data must contain all three labels")
+    if len(fits) > 1:
+        clf.coef_ = np.mean([f.coef_ for f in fits], axis=0)
+        clf.intercept_ = np.mean([f.intercept_ for f in fits], axis=0)
     return clf

@@ -285,9 +285,14 @@ def test_the_seed_decides_stage_1s_weights():
     rng = np.random.default_rng(2)
     x = sp.csr_matrix(rng.normal(0, 1, (300, 8)))
     y = np.argmax(x.toarray()[:, :3] + rng.normal(0, 1, (300, 3)), axis=1)
-    first, again, other = (_fit_stage1(x, y, seed).coef_ for seed in (0, 0, 1))
+    first, again, other = (_fit_stage1(x, y, [seed]).coef_ for seed in (0, 0, 1))
     np.testing.assert_array_equal(first, again)
     assert not np.allclose(first, other)
+    mean = _fit_stage1(x, y, [0, 1])  # `--orders 2`: the mean of both orders' weights
+    np.testing.assert_allclose(mean.coef_, (first + other) / 2)
+    single = [_fit_stage1(x, y, [s]) for s in (0, 1)]
+    scores = np.mean([f.decision_function(x) for f in single], axis=0)
+    np.testing.assert_allclose(mean.decision_function(x), scores)
 
 
 def test_a_model_made_before_plain_arrays_is_refused_with_a_clear_error(tmp_path, model):

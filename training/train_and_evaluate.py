@@ -241,7 +241,16 @@ def main(argv: list[str] | None = None) -> dict:
         help="orders SGD's epochs and crops the text views (the shipped model: 0); a second "
         "seed of a --validate run shows how far a variant's scores move by chance alone",
     )
+    ap.add_argument(
+        "--orders",
+        type=int,
+        default=1,
+        help="stage 1 as the mean of this many SGD runs in other orders (seeds "
+        "seed·orders …; the shipped model: 1); narrows how far a retrain moves by chance",
+    )
     args = ap.parse_args(argv)
+    if args.orders < 1:
+        ap.error("--orders must be at least 1")
     if not args.data.is_dir():
         ap.error(f"--data {args.data} is not a directory")
     if args.validate and args.out.resolve() == (ROOT / "models").resolve():
@@ -276,6 +285,7 @@ def main(argv: list[str] | None = None) -> dict:
             langs=langs,
             noise_offset=args.noise_offset,
             seed=args.seed,
+            orders=args.orders,
         )
     metrics = {
         "trained_on": {"pages": len(train), "sites": len({p.site for p in train})},
