@@ -9,6 +9,7 @@ import pytest
 from tests.conftest import SHARED, needs_data
 from training import compare, validation_scores
 from training.data import is_validation_site, split_pages
+from training.scoring import mean_prf
 
 
 def test_snippets_score_as_trafilatura_evaluates_them():
@@ -63,6 +64,19 @@ def test_validation_scores_read_validation_sites_only(monkeypatch, model):
     for kind in ("html", "text"):
         assert scores[kind]["all"]["pages"] == len(pages)
         assert 0.5 < scores[kind]["all"]["f1"] <= 1.0
+
+
+def test_paired_difference_resamples_sites_for_both_models_alike():
+    """The point difference is the all-pages F1 difference; a model against itself differs by
+    exactly 0 in every resampling; a model better on every page has an interval above 0."""
+    sites = [f"site{i % 7}" for i in range(30)]
+    a = [(s, ("all",), {"html": (0.9, 0.8, 0.0)}) for s in sites]
+    b = [(s, ("all",), {"html": (0.9 - 0.05 * (i % 3 + 1), 0.8, 0.0)}) for i, s in enumerate(sites)]
+    f1 = [mean_prf([r[2]["html"] for r in rows])["f1"] for rows in (a, b)]
+    diff, lo, hi = validation_scores.paired_difference(a, b, "html", rounds=200)
+    assert diff == pytest.approx(f1[0] - f1[1], abs=1e-4)
+    assert 0 < lo <= diff <= hi
+    assert validation_scores.paired_difference(a, a, "html", rounds=200) == (0.0, 0.0, 0.0)
 
 
 @needs_data
