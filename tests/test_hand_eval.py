@@ -9,7 +9,7 @@ import pytest
 from clf.classifier import default_model_path
 from tests.conftest import SHARED, needs_data
 from training import hand_eval
-from training.data import is_validation_site, site_of, split_pages
+from training.data import is_validation_site, split_pages
 
 
 def _page(dataset: str, lang: str, k: int) -> dict:
@@ -101,7 +101,7 @@ def test_a_validate_model_is_scored_on_validation_sites_only_and_writes_nothing(
     assert "wrote" not in capsys.readouterr().out
     (result,) = results
     pages = hand_eval.labelled_pages(SHARED / "data", hand_eval.DEV, test=False)
-    on_validation = [segs for p, _, segs, _ in pages if is_validation_site(site_of(p))]
+    on_validation = [segs for _, site, segs, _ in pages if is_validation_site(site)]
     assert 0 < len(on_validation) < len(pages)
     scored = result["scores"]["model, HTML input (validation sites)"]["all"]["segments"]
     assert scored == sum(map(len, on_validation))

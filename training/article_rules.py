@@ -27,7 +27,7 @@ from training.compare import snippet_prf
 from training.corpus import build_corpus
 from training.data import DEFAULT_DATA, lang_group
 from training.data import pages as dataset_pages
-from training.scoring import label_report, mean_prf, token_prf
+from training.scoring import label_report, mean_prf, resampled_counts, token_prf
 from training.train_and_evaluate import text_view, validation_split
 
 Rule = Callable[[np.ndarray, list[Segment]], np.ndarray]
@@ -89,8 +89,7 @@ def _snippets(data: Path) -> dict[str, dict]:
 def _paired_ci(new: list[float], old: list[float], seed: int = 0) -> tuple[float, float, float]:
     """Mean per-page F1 change and its 95 % bootstrap interval (pages resampled)."""
     d = np.array(new) - np.array(old)
-    rng = np.random.default_rng(seed)
-    boot = d[rng.integers(0, len(d), (2000, len(d)))].mean(axis=1)
+    boot = resampled_counts(list(range(len(d))), seed=seed) @ d / len(d)
     return float(d.mean()), float(np.quantile(boot, 0.025)), float(np.quantile(boot, 0.975))
 
 

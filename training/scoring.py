@@ -36,6 +36,18 @@ def mean_prf(rows: list[tuple[float, float, float]]) -> dict[str, float]:
     return {"pages": len(rows), "precision": round(p, 4), "recall": round(r, 4), "f1": round(f, 4)}
 
 
+def resampled_counts(groups: list, rounds: int = 2000, seed: int = 0) -> np.ndarray:
+    """How often each item is drawn in each of `rounds` resamplings of its groups with
+    replacement (rounds × items): a drawn group brings all its items, so an interval from
+    these rows respects how items cluster (the pages of one site). Give each item a group of
+    its own to resample items."""
+    names, which = np.unique(np.asarray(groups), return_inverse=True)
+    n = len(names)
+    draws = np.random.default_rng(seed).integers(0, n, (rounds, n))
+    rows = (draws + n * np.arange(rounds)[:, None]).ravel()
+    return np.bincount(rows, minlength=rounds * n).reshape(rounds, n)[:, which]
+
+
 def label_report(y_true: list[str], y_pred: list[str]) -> dict:
     """Per-label precision/recall/F1, macro-F1 and the confusion matrix (rows = truth)."""
     if not y_true:

@@ -27,7 +27,7 @@ import numpy as np
 import clf
 from training.compare import as_text_page, score_page
 from training.data import DEFAULT_DATA, is_validation_site, lang_group, split_pages
-from training.scoring import mean_prf
+from training.scoring import mean_prf, resampled_counts
 
 KINDS = ("html", "text")
 PageScores = list[tuple[str, tuple[str, ...], dict[str, tuple[float, float, float]]]]
@@ -63,6 +63,7 @@ def summarise(rows: PageScores) -> dict[str, dict[str, dict]]:
 def validation_scores(
     model: clf.Classifier, data: Path, limit: int | None = None
 ) -> dict[str, dict[str, dict]]:
+    """One model's article P/R/F1 on the validation pages (`summarise`)."""
     return summarise(page_scores([model], data, limit)[0])
 
 
@@ -72,13 +73,9 @@ def paired_difference(
     """All-pages F1 of `a` minus that of `b` (the same pages), and the 2.5 / 97.5 percentiles
     of that difference over `rounds` resamplings of the sites with replacement (each drawn
     site brings all its pages, to both models)."""
-    sites = sorted({site for site, _, _ in a})
-    which = np.searchsorted(sites, [site for site, _, _ in a])
     pr = np.array([[r[2][kind][:2] for r in side] for side in (a, b)])  # side, page, (P, R)
-    weights = np.random.default_rng(seed).multinomial(
-        len(sites), np.full(len(sites), 1 / len(sites)), size=rounds
-    )[:, which]
-    weights = np.vstack([np.ones(len(which)), weights])  # row 0: the pages as they are
+    drawn = resampled_counts([site for site, _, _ in a], rounds, seed)
+    weights = np.vstack([np.ones(len(a)), drawn])  # row 0: the pages as they are
 
     def f1(side: np.ndarray) -> np.ndarray:
         p, r = (weights @ side).T / weights.sum(axis=1)
