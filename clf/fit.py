@@ -140,7 +140,7 @@ def choose_noise_bias(
     0.751 → 0.771 at +0.5). A larger offset buys more noise F1 in English and German but
     starts to call Chinese text-view article lines noise; article text is what users keep.
     Not used for the shipped model: on the test sites +0.5 still cost Chinese text input
-    article recall (README, "Tried and not shipped").
+    article recall (training/EXPERIMENTS.md, "Tried and not shipped").
     """
     names, which = np.unique(site, return_inverse=True)
     half = np.array([zlib.crc32(n.encode()) % 2 == 0 for n in names])[which]
