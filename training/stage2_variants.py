@@ -6,8 +6,10 @@ Builds the stage-2 table exactly as training does (out-of-fold stage-1 outputs, 
 site; `--alpha` changes stage 1's regularisation) and fits each variant of stage 2 on two
 thirds of the training sites, scoring the rest. Test sites are never read. The table costs
 about 5 minutes and 20 GB to build, so it is cached per alpha. An experiment, not part of
-the shipped model: it is how stage-1 regularisation and extra stage-2 inputs were tried
-(see README, "Tried and not shipped").
+the shipped model: it is how stage-1 regularisation, extra stage-2 inputs and stage-2 layers
+per view were tried (training/EXPERIMENTS.md). A variant's name picks its inputs (`variants`)
+and, through `LAYERS`, which rows its layers are fitted on; "shipped" is the shipped inputs
+with one layer for every page, the recipe before session 19.
 """
 
 from __future__ import annotations
@@ -56,8 +58,8 @@ def stage2_table(data: Path, cache: Path, alpha: float) -> dict[str, np.ndarray]
         table.update(ctx=ctx, y=y, site=site, strata=strata)
         raise _Captured
 
-    def stage1() -> SGDClassifier:
-        return _stage1().set_params(alpha=alpha)
+    def stage1(seed: int = 0) -> SGDClassifier:
+        return _stage1(seed).set_params(alpha=alpha)
 
     with (
         mock.patch.object(clf.fit, "choose_noise_bias", capture),
@@ -90,7 +92,22 @@ def variants(ctx: np.ndarray) -> dict[str, Callable[[], np.ndarray]]:
         "own x all context": lambda: np.hstack(
             [ctx, (p[:, :, None] * ctx[:, None, 3 : AFTER + 1]).reshape(len(ctx), -1)]
         ),
+        "per view": lambda: ctx,
+        "own HTML layer": lambda: ctx,
+        "per view, own x all context": lambda: np.hstack(
+            [ctx, (p[:, :, None] * ctx[:, None, 3 : AFTER + 1]).reshape(len(ctx), -1)]
+        ),
     }
+
+
+# Which rows each variant's stage 2 layers are fitted on and then predict, as (fitted on,
+# predicts) masks over HTML / text / all rows: one layer for all (the default), one per view,
+# or (shipped since session 19) HTML pages' own layer and the shared one for text pages.
+LAYERS = {
+    "per view": (("html", "html"), ("text", "text")),
+    "per view, own x all context": (("html", "html"), ("text", "text")),
+    "own HTML layer": (("html", "html"), ("all", "text")),
+}
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -119,16 +136,25 @@ def main(argv: list[str] | None = None) -> None:
     )
     stage1_f1 = f1_score(y, table["ctx"][:, LOGIT].argmax(axis=1), average=None)
     print(f"  stage 1 alone (out-of-fold) macro-F1 {stage1_f1.mean():.4f}")
+    text_view = np.char.endswith(strata.astype(str), "/True")
     for name, build in variants(table["ctx"]).items():
         if args.variants and name not in args.variants:
             continue
         t = time.time()
+        masks = {"html": ~text_view, "text": text_view, "all": np.ones(len(y), bool)}
         X = build()
         pred = np.zeros_like(y)
         for tr, te in GroupKFold(n_splits=3).split(X, y, site):
-            stage2 = _stage2().set_params(logisticregression__max_iter=args.max_iter)
-            pred[te] = stage2.fit(X[tr], y[tr]).predict(X[te])
+            for fitted_on, predicts in LAYERS.get(name, (("all", "all"),)):
+                fit_rows = tr[masks[fitted_on][tr]]
+                test_rows = te[masks[predicts][te]]
+                stage2 = _stage2().set_params(logisticregression__max_iter=args.max_iter)
+                pred[test_rows] = stage2.fit(X[fit_rows], y[fit_rows]).predict(X[test_rows])
         per_class = f1_score(y, pred, average=None)
+        views = {
+            view: f1_score(y[m], pred[m], average="macro")
+            for view, m in (("HTML", ~text_view), ("text", text_view))
+        }
         worst = min(
             f1_score(y[strata == s] == 0, pred[strata == s] == 0)
             for s in np.unique(strata)
@@ -137,7 +163,8 @@ def main(argv: list[str] | None = None) -> None:
         print(
             f"  {name:<14} macro-F1 {per_class.mean():.4f}  article/clutter/noise "
             f"{' / '.join(f'{f:.4f}' for f in per_class)}  worst article F1 (language × view) "
-            f"{worst:.3f}  ({time.time() - t:.0f}s)"
+            f"{worst:.3f}  macro-F1 HTML {views['HTML']:.4f} text {views['text']:.4f}  "
+            f"({time.time() - t:.0f}s)"
         )
 
 
