@@ -13,4 +13,4 @@ from clf.safety import PageError
 from clf.segment import Segment
 
 __all__ = ["LABELS", "Classifier", "ModelError", "Page", "PageError", "Segment", "load"]
-__version__ = "0.3.0"
+__version__ = "0.4.0"

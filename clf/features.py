@@ -222,6 +222,7 @@ class Batch:
     dense: np.ndarray  # standardised shallow features with neighbours, one row per segment
     own: list[np.ndarray]  # per page: shallow features (unscaled)
     bounds: np.ndarray  # page i is rows bounds[i]:bounds[i+1]
+    text_view: np.ndarray  # per page: True for a text page's lines (`Segments.is_text`)
     # stage 1's sum over the families (featurize(stage1=...)); None when featurised for training
     sparse_linear: np.ndarray | None = None
 
@@ -331,7 +332,7 @@ class Featurizer:
             if not segs:
                 own.append(np.zeros((0, N_DENSE)))
                 continue
-            first_is_title = segs.tags[0] in ("title", "line")
+            first_is_title = segs.is_text or segs.tags[0] == "title"
             sim = (
                 similarity_to_first(*_rows(families["char"], rows), CHAR_FEATURES)
                 if first_is_title
@@ -345,4 +346,5 @@ class Featurizer:
             self.scale = dense.std(axis=0)
             self.scale[self.scale == 0] = 1.0
         dense = (dense - self.mean) / self.scale
-        return Batch(families, dense, own, bounds, sparse_linear)
+        text_view = np.array([p.is_text for p in pages], dtype=bool)
+        return Batch(families, dense, own, bounds, text_view, sparse_linear)

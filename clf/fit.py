@@ -1,7 +1,9 @@
 """Fitting the segment model (`clf.model.SegmentModel`) with scikit-learn; training only.
 
 Stage 2 is trained on out-of-fold stage-1 outputs (folds by site) so it learns how stage 1
-behaves on unseen sites. Optionally (`noise_offset=True`; not used for the shipped model) its
+behaves on unseen sites: once on both views, which text pages use, and once on HTML pages
+alone, which HTML pages use (a layer shared with the text views had to compromise for them;
+one of their own for text pages lost article text on validation, see training/EXPERIMENTS.md). Optionally (`noise_offset=True`; not used for the shipped model) its
 noise intercept is raised by an offset chosen on held-in sites (`choose_noise_bias`). The
 fitted estimators are kept only as their arrays (`Linear`), which is all run time reads.
 """
@@ -80,6 +82,7 @@ def fit(
     # within about 16 GB.
     rows = [batch.page(i) for i in range(len(pages))]
     reread = [(batch.own[i], batch.text(r)) for i, r in enumerate(rows)]
+    text_view = batch.text_view[seg_page]
     del batch
     known = y >= 0
     oof = np.zeros((len(y), 3))
@@ -100,6 +103,9 @@ def fit(
     if n_folds < 2:
         ctx = _stage2_table(stage1.predict_proba(X), rows, reread)
     del X
+    # HTML pages get a stage 2 of their own when there are text pages to leave out and the
+    # HTML pages have every label; text pages keep the one fitted on both views
+    own_html_layer = text_view[known].any() and len(np.unique(y[known & ~text_view])) == 3
     noise_bias = 0.0
     if noise_offset:
         strata = np.array([f"{lang}/{p[0].tag == 'line'}" for p, lang in zip(pages, langs)])
@@ -107,15 +113,26 @@ def fit(
         noise_bias = choose_noise_bias(
             ctx[known], y[known], site[seg_page][known], strata[seg_page][known], log
         )
-    log(f"stage 2 (noise offset {noise_bias:+.2f})")
-    stage2 = _stage2().fit(ctx[known], y[known])
-    stage2[-1].intercept_[LABELS.index("noise")] += noise_bias
+    log(f"stage 2, both views (noise offset {noise_bias:+.2f})")
+    shared = _fitted_stage2(ctx[known], y[known], noise_bias)
+    html_layer, text_layer = shared, None
+    if own_html_layer:
+        log("stage 2, HTML pages only")
+        html = known & ~text_view
+        html_layer, text_layer = _fitted_stage2(ctx[html], y[html], noise_bias), shared
     return SegmentModel(
         featurizer,
         Linear(np.ascontiguousarray(stage1.coef_), stage1.intercept_.copy()),
-        folded_stage2(stage2),
+        html_layer,
         noise_bias,
+        text_layer,
     )
+
+
+def _fitted_stage2(ctx: np.ndarray, y: np.ndarray, noise_bias: float) -> Linear:
+    pipe = _stage2().fit(ctx, y)
+    pipe[-1].intercept_[LABELS.index("noise")] += noise_bias
+    return folded_stage2(pipe)
 
 
 def _stage2_table(

@@ -61,22 +61,31 @@ def context_features(probs: np.ndarray, own: np.ndarray, text: Rows) -> np.ndarr
 
 
 class SegmentModel:
-    """Featurizer + two linear layers. Read-only once made, hence safe to share across threads.
+    """Featurizer + linear layers. Read-only once made, hence safe to share across threads.
 
     `stage1` is one-vs-rest logistic over the feature columns of `Batch.X`; `stage2` is a
     multinomial logistic layer over `context_features`, with its input standardisation
-    folded into the weights. `noise_bias` records the offset already in stage 2's noise bias.
+    folded into the weights. `stage2_text`, when set, serves text pages and `stage2` then
+    serves HTML pages only (`clf.fit` fits it on HTML pages alone, and `stage2_text` on both
+    views). `noise_bias` records the offset already in stage 2's noise bias.
     """
 
     labels = LABELS
+    stage2_text: Linear | None = None  # models made before 0.4 have one stage 2
 
     def __init__(
-        self, featurizer: Featurizer, stage1: Linear, stage2: Linear, noise_bias: float = 0.0
+        self,
+        featurizer: Featurizer,
+        stage1: Linear,
+        stage2: Linear,
+        noise_bias: float = 0.0,
+        stage2_text: Linear | None = None,
     ) -> None:
         self.featurizer = featurizer
         self.stage1 = stage1
         self.stage2 = stage2
         self.noise_bias = noise_bias
+        self.stage2_text = stage2_text
 
     @cached_property
     def stage1_tables(self) -> dict[str, np.ndarray]:
@@ -98,13 +107,16 @@ class SegmentModel:
         """Stage-1 probabilities of a batch featurised with `stage1=self.stage1_tables`."""
         return ovr_proba(self.stage1_tables["dense"], self.stage1.intercept, batch)
 
-    def stage2_proba(self, ctx: np.ndarray) -> np.ndarray:
-        """Stage-2 probabilities from `context_features` rows, in one compiled pass."""
+    def stage2_proba(self, ctx: np.ndarray, text_view: bool = False) -> np.ndarray:
+        """Stage-2 probabilities from `context_features` rows of an HTML page, or of a text
+        page with `text_view`, in one compiled pass."""
+        layer = self.stage2_text if text_view and self.stage2_text is not None else self.stage2
         x = np.ascontiguousarray(ctx, dtype=np.float64)
-        return softmax_linear(x, self.stage2.coef, self.stage2.intercept)
+        return softmax_linear(x, layer.coef, layer.intercept)
 
     def _stage2(self, p1: np.ndarray, batch: Batch, i: int) -> np.ndarray:
         rows = batch.page(i)
         if rows.start == rows.stop:
             return np.zeros((0, 3))
-        return self.stage2_proba(context_features(p1[rows], batch.own[i], batch.text(rows)))
+        ctx = context_features(p1[rows], batch.own[i], batch.text(rows))
+        return self.stage2_proba(ctx, bool(batch.text_view[i]))

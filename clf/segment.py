@@ -192,6 +192,11 @@ class Segments(Sequence[Segment]):
         out._made = segs
         return out
 
+    @property
+    def is_text(self) -> bool:
+        """The lines of a text page (`segment_text`), not the blocks of an HTML page."""
+        return bool(self.tags) and self.tags[0] == "line"
+
     def index_of(self, i: int) -> int:
         """`Segment.index` of row i."""
         return i if self.indices is None else self.indices[i]

@@ -338,14 +338,18 @@ def test_run_time_layers_equal_scikit_learn_with_the_shipped_weights(
     from clf.segment import segment
 
     m = model.model
-    stage1, stage2 = SGDClassifier(loss="log_loss"), LogisticRegression()
-    for est, layer in ((stage1, m.stage1), (stage2, m.stage2)):
+    stage1, html_stage2, text_stage2 = (
+        SGDClassifier(loss="log_loss"), LogisticRegression(), LogisticRegression()
+    )  # fmt: skip
+    layers = ((stage1, m.stage1), (html_stage2, m.stage2), (text_stage2, m.stage2_text))
+    for est, layer in layers:
         est.coef_, est.intercept_, est.classes_ = layer.coef, layer.intercept, np.arange(3)
     pages = [segment(decode(harbour_html))[1], segment(harbour_txt)[1]]
     batch = m.featurizer.featurize(pages, stage1=m.stage1_tables)
+    assert batch.text_view.tolist() == [False, True]
     p1 = m.stage1_proba(batch)
     np.testing.assert_allclose(p1, stage1.predict_proba(batch.X), rtol=1e-12, atol=1e-15)
-    for i, probs in enumerate(m.predict_proba(pages)):
+    for i, (probs, stage2) in enumerate(zip(m.predict_proba(pages), (html_stage2, text_stage2))):
         rows = batch.page(i)
         ctx = context_features(p1[rows], batch.own[i], batch.text(rows))
         np.testing.assert_allclose(probs, stage2.predict_proba(ctx), rtol=1e-12, atol=1e-15)

@@ -217,6 +217,7 @@ def test_small_train_run_writes_a_working_model(tmp_path):
     assert written["trained_on"]["pages"] > 0 and metrics["test_pages"]["pages"] > 0
     model = clf.load(tmp_path / "clf-model.joblib")
     assert model.model.noise_bias in NOISE_BIASES
+    assert isinstance(model.model.stage2_text, Linear)  # training has text views: their own
     page = model.classify((EXAMPLES / "harbour.html").read_bytes())
     assert page.segments and {s.label for s in page.segments} <= set(clf.LABELS)
     again = train_and_evaluate.main(  # evaluation only: the same model scores the same
@@ -293,6 +294,24 @@ def test_the_seed_decides_stage_1s_weights():
     single = [_fit_stage1(x, y, [s]) for s in (0, 1)]
     scores = np.mean([f.decision_function(x) for f in single], axis=0)
     np.testing.assert_allclose(mean.decision_function(x), scores)
+
+
+def test_text_pages_get_the_text_stage_2_and_html_pages_the_other(model, harbour_html, harbour_txt):
+    """`stage2_text` serves text pages only; a model without one (before 0.4) serves both
+    views with `stage2`. A text layer that can only say noise shows which layer ran."""
+    m = model.model
+    only_noise = Linear(np.zeros_like(m.stage2.coef), np.array([0.0, 0.0, 50.0]))
+    routed = clf.Classifier(SegmentModel(m.featurizer, m.stage1, m.stage2, 0.0, only_noise))
+    assert set(routed.classify(harbour_txt).segments.labels) == {"noise"}
+    html = routed.classify(harbour_html).segments.labels
+    assert html == model.classify(harbour_html).segments.labels and "article" in html
+    old = SegmentModel.__new__(SegmentModel)
+    old.__dict__.update(featurizer=m.featurizer, stage1=m.stage1, stage2=m.stage2, noise_bias=0.0)
+    both = clf.Classifier(SegmentModel(m.featurizer, m.stage1, m.stage2, 0.0, m.stage2))
+    np.testing.assert_array_equal(
+        clf.Classifier(old).classify(harbour_txt).segments.probs,
+        both.classify(harbour_txt).segments.probs,
+    )
 
 
 def test_a_model_made_before_plain_arrays_is_refused_with_a_clear_error(tmp_path, model):

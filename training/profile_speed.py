@@ -82,7 +82,7 @@ def main(argv: list[str] | None = None) -> None:
             with stage("context features"):
                 ctx = context_features(p1, batch.own[0], batch.text(batch.page(0)))
             with stage("stage 2 (linear)"):
-                probs = model.stage2_proba(ctx)
+                probs = model.stage2_proba(ctx, segs.is_text)
             with stage("labels, clean article, quality"):
                 segs.set_labels(probs)
                 assess(segs, clean_article(segs))
