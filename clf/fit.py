@@ -3,9 +3,10 @@
 Stage 2 is trained on out-of-fold stage-1 outputs (folds by site) so it learns how stage 1
 behaves on unseen sites: once on both views, which text pages use, and once on HTML pages
 alone, which HTML pages use (a layer shared with the text views had to compromise for them;
-one of their own for text pages lost article text on validation, see training/EXPERIMENTS.md). Optionally (`noise_offset=True`; not used for the shipped model) its
-noise intercept is raised by an offset chosen on held-in sites (`choose_noise_bias`). The
-fitted estimators are kept only as their arrays (`Linear`), which is all run time reads.
+one of their own for text pages lost article text on validation: training/EXPERIMENTS.md).
+Optionally (`noise_offset=True`; not used for the shipped model) its noise intercept is
+raised by an offset chosen on held-in sites (`choose_noise_bias`). The fitted estimators are
+kept only as their arrays (`Linear`), which is all run time reads.
 """
 
 from __future__ import annotations
@@ -82,7 +83,8 @@ def fit(
     # within about 16 GB.
     rows = [batch.page(i) for i in range(len(pages))]
     reread = [(batch.own[i], batch.text(r)) for i, r in enumerate(rows)]
-    text_view = batch.text_view[seg_page]
+    page_is_text = batch.text_view
+    text_view = page_is_text[seg_page]
     del batch
     known = y >= 0
     oof = np.zeros((len(y), 3))
@@ -108,7 +110,7 @@ def fit(
     own_html_layer = text_view[known].any() and len(np.unique(y[known & ~text_view])) == 3
     noise_bias = 0.0
     if noise_offset:
-        strata = np.array([f"{lang}/{p[0].tag == 'line'}" for p, lang in zip(pages, langs)])
+        strata = np.array([f"{lang}/{text}" for text, lang in zip(page_is_text, langs)])
         site = np.array(groups)
         noise_bias = choose_noise_bias(
             ctx[known], y[known], site[seg_page][known], strata[seg_page][known], log
