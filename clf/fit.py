@@ -107,7 +107,8 @@ def fit(
     del X
     # HTML pages get a stage 2 of their own when there are text pages to leave out and the
     # HTML pages have every label; text pages keep the one fitted on both views
-    own_html_layer = text_view[known].any() and len(np.unique(y[known & ~text_view])) == 3
+    html = known & ~text_view
+    own_html_layer = text_view[known].any() and len(np.unique(y[html])) == 3
     noise_bias = 0.0
     if noise_offset:
         strata = np.array([f"{lang}/{text}" for text, lang in zip(page_is_text, langs)])
@@ -120,7 +121,6 @@ def fit(
     html_layer, text_layer = shared, None
     if own_html_layer:
         log("stage 2, HTML pages only")
-        html = known & ~text_view
         html_layer, text_layer = _fitted_stage2(ctx[html], y[html], noise_bias), shared
     return SegmentModel(
         featurizer,

@@ -94,9 +94,6 @@ def variants(ctx: np.ndarray) -> dict[str, Callable[[], np.ndarray]]:
         ),
         "per view": lambda: ctx,
         "own HTML layer": lambda: ctx,
-        "per view, own x all context": lambda: np.hstack(
-            [ctx, (p[:, :, None] * ctx[:, None, 3 : AFTER + 1]).reshape(len(ctx), -1)]
-        ),
     }
 
 
@@ -105,7 +102,6 @@ def variants(ctx: np.ndarray) -> dict[str, Callable[[], np.ndarray]]:
 # or (shipped since session 19) HTML pages' own layer and the shared one for text pages.
 LAYERS = {
     "per view": (("html", "html"), ("text", "text")),
-    "per view, own x all context": (("html", "html"), ("text", "text")),
     "own HTML layer": (("html", "html"), ("all", "text")),
 }
 
@@ -136,12 +132,12 @@ def main(argv: list[str] | None = None) -> None:
     )
     stage1_f1 = f1_score(y, table["ctx"][:, LOGIT].argmax(axis=1), average=None)
     print(f"  stage 1 alone (out-of-fold) macro-F1 {stage1_f1.mean():.4f}")
-    text_view = np.char.endswith(strata.astype(str), "/True")
+    text_view = np.char.endswith(strata.astype(str), "/True")  # strata are "lang/is text"
+    masks = {"html": ~text_view, "text": text_view, "all": np.ones(len(y), bool)}
     for name, build in variants(table["ctx"]).items():
         if args.variants and name not in args.variants:
             continue
         t = time.time()
-        masks = {"html": ~text_view, "text": text_view, "all": np.ones(len(y), bool)}
         X = build()
         pred = np.zeros_like(y)
         for tr, te in GroupKFold(n_splits=3).split(X, y, site):
@@ -152,8 +148,8 @@ def main(argv: list[str] | None = None) -> None:
                 pred[test_rows] = stage2.fit(X[fit_rows], y[fit_rows]).predict(X[test_rows])
         per_class = f1_score(y, pred, average=None)
         views = {
-            view: f1_score(y[m], pred[m], average="macro")
-            for view, m in (("HTML", ~text_view), ("text", text_view))
+            view: f1_score(y[masks[view]], pred[masks[view]], average="macro")
+            for view in ("html", "text")
         }
         worst = min(
             f1_score(y[strata == s] == 0, pred[strata == s] == 0)
@@ -163,7 +159,7 @@ def main(argv: list[str] | None = None) -> None:
         print(
             f"  {name:<14} macro-F1 {per_class.mean():.4f}  article/clutter/noise "
             f"{' / '.join(f'{f:.4f}' for f in per_class)}  worst article F1 (language × view) "
-            f"{worst:.3f}  macro-F1 HTML {views['HTML']:.4f} text {views['text']:.4f}  "
+            f"{worst:.3f}  macro-F1 HTML {views['html']:.4f} text {views['text']:.4f}  "
             f"({time.time() - t:.0f}s)"
         )
 
