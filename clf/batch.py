@@ -17,10 +17,12 @@ from multiprocessing import get_context
 from pathlib import Path
 from typing import Any
 
-from clf.classifier import Classifier, load
+from clf.classifier import BATCH_PAGES, Classifier, load
+from clf.page import Page
 from clf.safety import PageError
 
-WINDOW_PER_JOB = 32  # pages in flight per worker: bounds memory on huge inputs
+# pages in flight per worker, in runs of BATCH_PAGES: bounds memory on huge inputs
+WINDOW_PER_JOB = 128
 
 
 @dataclass(slots=True)
@@ -107,27 +109,53 @@ def _init_worker(model_path: str | None) -> None:
 
 def result_record(item: Item, model: Classifier) -> dict[str, Any]:
     """The output record of one input page (an error record when it cannot be classified)."""
-    base: dict[str, Any] = {"id": item.id, "url": item.url}
     if item.error is not None:
-        return {**base, "error": item.error}
+        return _record(item, item.error)
     try:
-        page = model.classify(item.payload or b"", source=item.id)
-    except PageError as exc:
-        return {**base, "error": str(exc)}
+        return _record(
+            item,
+            model.classify_many([item.payload or b""], sources=[item.id], return_errors=True)[0],
+        )
     except Exception as exc:  # never lose a page to an unexpected failure
-        return {**base, "error": f"unexpected {type(exc).__name__}: {exc}"}
+        return _record(item, f"unexpected {type(exc).__name__}: {exc}")
+
+
+def result_records(items: list[Item], model: Classifier) -> list[dict[str, Any]]:
+    """The output records of a run of input pages, the model run over them together
+    (`Classifier.classify_many`). An unexpected failure falls back to one page at a time, so
+    only the page that caused it becomes an error record."""
+    readable = [it for it in items if it.error is None]
+    try:
+        pages = iter(
+            model.classify_many(
+                [it.payload or b"" for it in readable],
+                sources=[it.id for it in readable],
+                return_errors=True,
+            )
+        )
+    except Exception:
+        return [result_record(it, model) for it in items]
+    return [_record(it, it.error if it.error is not None else next(pages)) for it in items]
+
+
+def _record(item: Item, result: Page | Exception | str) -> dict[str, Any]:
+    base: dict[str, Any] = {"id": item.id, "url": item.url}
+    if isinstance(result, (PageError, str)):
+        return {**base, "error": str(result)}
+    if isinstance(result, Exception):
+        return {**base, "error": f"unexpected {type(result).__name__}: {result}"}
     return {
         **base,
-        "kind": page.kind,
-        "article": page.article,
-        "quality": page.quality.as_dict() if page.quality else None,
-        "segments": page.segment_rows(),
+        "kind": result.kind,
+        "article": result.article,
+        "quality": result.quality.as_dict() if result.quality else None,
+        "segments": result.segment_rows(),
     }
 
 
-def _work(item: Item) -> dict[str, Any]:
+def _work(items: list[Item]) -> list[dict[str, Any]]:
     assert _MODEL is not None
-    return result_record(item, _MODEL)
+    return result_records(items, _MODEL)
 
 
 # ------------------------------------------------------------------ output
@@ -259,8 +287,9 @@ def run_batch(
             summary.inputs += len(window)
             todo = [it for it in window if it.id not in skip]
             summary.skipped += len(window) - len(todo)
-            results = pool.map(_work, todo, chunksize=4) if pool else [_work(it) for it in todo]
-            for rec in results:
+            runs = [todo[i : i + BATCH_PAGES] for i in range(0, len(todo), BATCH_PAGES)]
+            results = pool.map(_work, runs, chunksize=1) if pool else map(_work, runs)
+            for rec in (rec for run in results for rec in run):
                 writer.write(rec)
                 summary.outputs += 1
                 summary.errors += "error" in rec

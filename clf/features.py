@@ -287,13 +287,16 @@ class Featurizer:
         self.mean = np.zeros(0)
         self.scale = np.ones(0)
 
-    def _raw(self, pages: list[Segments]) -> tuple[dict[str, Rows], np.ndarray, np.ndarray]:
+    def _raw(
+        self, pages: list[Segments], trim: bool
+    ) -> tuple[dict[str, Rows], np.ndarray, np.ndarray]:
+        """Counts per family, text counts and cues; `trim` for rows kept past the call."""
         codes, seps = code_points([t for segs in pages for t in segs.texts])
         cues = text_cues(codes, seps, digits())
         codes, seps = clip(codes, seps, TEXT_CHARS, 300, 100)
         raw = {
-            "char": ngram_counts(codes, seps, CHAR_BITS, *NGRAMS),
-            "word": word_counts(codes, seps, WORD_BITS),
+            "char": ngram_counts(codes, seps, CHAR_BITS, *NGRAMS, trim),
+            "word": word_counts(codes, seps, WORD_BITS, trim),
             "struct": _struct_counts(pages),
         }
         return raw, char_counts(codes, seps, PUNCT, SEPARATORS), cues
@@ -308,7 +311,8 @@ class Featurizer:
         (`stage1_tables`) the same pass sums the families' part of the linear layer."""
         pages = [Segments.of(p) for p in pages]
         bounds = np.cumsum([0] + [len(p) for p in pages])
-        chunks = [self._raw(chunk) for chunk in _chunks(pages, CHUNK_SEGMENTS)]
+        # counts weighted at once (stage1) are dropped with the call: no need to trim them
+        chunks = [self._raw(c, stage1 is None) for c in _chunks(pages, CHUNK_SEGMENTS)]
         counts = np.concatenate([c[1] for c in chunks])
         cues = np.concatenate([c[2] for c in chunks])
         # pop: each chunk's rows are freed as they are copied (a corpus is ~10 GB of them)

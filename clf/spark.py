@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from clf.classifier import Classifier, default_model_path, load
+from clf.page import Page
 from clf.safety import PageError
 from clf.segment import Segments
 
@@ -36,15 +37,19 @@ def _model_from(payload: bytes, digest: str) -> Classifier:
     return _CACHE[digest]
 
 
-def classify_value(model: Classifier, value: Any) -> dict[str, Any]:
-    """One row's outputs; a bad page gives an `error` instead of failing the whole job."""
-    empty = {"article": None, "labels": None, "scores": None, "quality": None}
-    if value is None:
-        return {**empty, "error": "no page"}
-    try:
-        page = model.classify(value)
-    except PageError as exc:
-        return {**empty, "error": str(exc)}
+EMPTY = {"article": None, "labels": None, "scores": None, "quality": None}
+
+
+def classify_values(model: Classifier, values: list[Any]) -> list[dict[str, Any]]:
+    """Each row's outputs, the model run over the rows together (`Classifier.classify_many`);
+    a missing or bad page gives an `error` instead of failing the whole job."""
+    pages = iter(model.classify_many([v for v in values if v is not None], return_errors=True))
+    return [_row(next(pages)) if v is not None else {**EMPTY, "error": "no page"} for v in values]
+
+
+def _row(page: Page | PageError) -> dict[str, Any]:
+    if isinstance(page, PageError):
+        return {**EMPTY, "error": str(page)}
     segs = Segments.of(page.segments)
     return {
         "article": page.article,
@@ -72,7 +77,7 @@ def classify_dataframe(df, column: str, model_path: str | Path | None = None):
     def run(batches: Iterator[pd.DataFrame]) -> Iterator[pd.DataFrame]:
         model = _model_from(broadcast.value, digest)
         for pdf in batches:
-            rows = [classify_value(model, v) for v in pdf[column]]
+            rows = classify_values(model, list(pdf[column]))
             out = pd.DataFrame(rows, columns=["article", "labels", "scores", "quality", "error"])
             yield pd.concat([pdf.reset_index(drop=True), out], axis=1)
 

@@ -173,3 +173,25 @@ def test_warc_is_streamed_not_read_whole(tmp_path, monkeypatch):
     assert first.url == "http://example.org/0"
     assert opened and opened[0].tell() < path.stat().st_size / 4
     items.close()
+
+
+def test_an_unexpected_failure_costs_only_the_page_that_caused_it(pages_dir, tmp_path, monkeypatch):
+    """Pages go through the model in runs; when something unforeseen breaks a run, its pages
+    are classified one by one, so only the culprit becomes an error record."""
+    from clf import classifier
+
+    real = classifier.segment
+
+    def breaks_on_c(text, kind="auto"):
+        if "council voted to rebuild the pier after the storm" in text:
+            raise RuntimeError("boom")
+        return real(text, kind)
+
+    monkeypatch.setattr(classifier, "segment", breaks_on_c)
+    out = tmp_path / "out.jsonl"
+    summary = run_batch([str(pages_dir)], out, jobs=1)
+    by_id = {Path(r["id"]).name: r for r in _records(out)}
+    assert (summary.outputs, summary.errors) == (4, 2)
+    assert by_id["c.html"]["error"] == "unexpected RuntimeError: boom"
+    assert "council voted eleven to two" in by_id["a.html"]["article"]
+    assert by_id["b.txt"]["segments"][0]["line"] == 1

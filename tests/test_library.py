@@ -8,8 +8,11 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 
 import clf
+from clf import classifier
 from clf.clean import clean_article
 from clf.segment import Segments
+from clf.spark import classify_values
+from tests.conftest import SHARED
 
 
 def _labels(page: clf.Page) -> list[tuple[str, str | None]]:
@@ -112,3 +115,63 @@ def test_missing_or_foreign_model_file_is_refused(tmp_path):
     junk.write_bytes(b"this is not a model")
     with pytest.raises(clf.ModelError):
         clf.load(junk)
+
+
+def _page_outputs(page: clf.Page) -> tuple:
+    segs = Segments.of(page.segments)
+    probs = None if segs.probs is None else segs.probs.tolist()
+    return page.kind, page.source, page.article, page.quality, page.segment_rows(), probs
+
+
+def test_classify_many_gives_exactly_what_one_call_per_page_gives(
+    model, harbour_html, harbour_txt, monkeypatch
+):
+    """The model runs over batches of pages at once; every output, to the last bit of every
+    probability, is the same as classifying the pages one by one, across batch boundaries."""
+    seeds = sorted((SHARED / "seeds").glob("*.txt"))
+    pages = [harbour_html, harbour_txt, b"", *(p.read_text(encoding="utf-8") for p in seeds)]
+    pages += [harbour_html.replace(b"pier", b"jetty"), "Just one line."]
+    sources = [f"p{i}" for i in range(len(pages))]
+    one_by_one = [_page_outputs(model.classify(p, source=s)) for p, s in zip(pages, sources)]
+    for batch_pages, batch_segments in [(32, 6_000), (2, 6_000), (32, 50)]:
+        monkeypatch.setattr(classifier, "BATCH_PAGES", batch_pages)
+        monkeypatch.setattr(classifier, "BATCH_SEGMENTS", batch_segments)
+        many = model.classify_many(pages, sources=sources)
+        assert [_page_outputs(p) for p in many] == one_by_one
+    kept = model.classify_many(pages, dedupe=False, remove_glosses=False)
+    assert [p.article for p in kept] == [
+        model.classify(p, dedupe=False, remove_glosses=False).article for p in pages
+    ]
+
+
+def test_classify_many_can_put_a_bad_page_s_error_in_its_place(model, harbour_html, harbour_txt):
+    png = b"\x89PNG\r\n\x1a\n" + bytes(64)
+    got = model.classify_many([harbour_html, png, harbour_txt], return_errors=True)
+    assert isinstance(got[1], clf.PageError) and "PNG" in str(got[1])
+    assert [_labels(got[0]), _labels(got[2])] == [
+        _labels(model.classify(harbour_html)),
+        _labels(model.classify(harbour_txt)),
+    ]
+    with pytest.raises(clf.PageError, match="PNG"):
+        model.classify_many([harbour_html, png])
+    with pytest.raises(ValueError, match="2 pages but 1 sources"):
+        model.classify_many([harbour_html, harbour_txt], sources=["a"])
+    assert model.classify_many([]) == []
+
+
+def test_spark_rows_keep_their_order_and_their_own_errors(model, harbour_html):
+    """The Spark rows of a partition go through the model together; a missing or bad row
+    gets its own error and the rows around it their results."""
+    png = b"\x89PNG\r\n\x1a\n" + bytes(64)
+    rows = classify_values(model, [harbour_html, None, png, harbour_html])
+    assert [r["error"] for r in rows] == [
+        None,
+        "no page",
+        "binary data (PNG image), not a page",
+        None,
+    ]
+    page = model.classify(harbour_html)
+    for r in (rows[0], rows[3]):
+        assert r["article"] == page.article
+        assert r["labels"] == [s.label for s in page.segments]
+    assert rows[1]["article"] is None and rows[2]["labels"] is None

@@ -34,6 +34,7 @@ from training.scoring import mean_prf, token_prf
 
 RESULTS = Path(__file__).resolve().parent / "results"
 OTHER_LANGS = "lang:other (pooled)"
+BATCHED = "clf (batches)"  # the same extraction through classify_many: only its speed differs
 JUSTEXT_LANGS = {
     "en": "English",
     "de": "German",
@@ -103,6 +104,15 @@ def _peer_extractors() -> dict[str, Callable[[str, str], str]]:
     return out
 
 
+def _per_page(fn: Callable[[str, str], str], own: bool) -> Callable[[list], list[str]]:
+    """A tool called once per page of a block of (page, (clf's input, the peers' input))."""
+
+    def run(block: list) -> list[str]:
+        return [fn(mine if own else peer, p["lang"]) for p, (mine, peer) in block]
+
+    return run
+
+
 def _safe(fn: Callable[[str, str], str]) -> Callable[[str, str], str]:
     def run(h: str, lang: str) -> str:
         try:
@@ -170,26 +180,33 @@ def run(
             inputs.append((text, wrapped))
         else:
             inputs.append((p["html"], p["html"]))
-    tools: dict[str, Callable[[str, str], str]] = {
-        "clf": lambda h, lang: model.classify(h, kind=mode).article
+    pairs = list(zip(tests, inputs))
+
+    def clf_page(h: str, lang: str) -> str:
+        return model.classify(h, kind=mode).article
+
+    tools: dict[str, Callable[[list], list[str]]] = {
+        "clf": _per_page(clf_page, own=True),
+        BATCHED: lambda block: [
+            page.article for page in model.classify_many([own for _, (own, _) in block], kind=mode)
+        ],
     }
     if peers:
-        tools.update({k: _safe(v) for k, v in _peer_extractors().items()})
-    for name, fn in tools.items():  # warm-up: imports, compiled code, caches
-        fn(inputs[0][0] if name == "clf" else inputs[0][1], tests[0]["lang"])
+        tools.update({k: _per_page(_safe(v), own=False) for k, v in _peer_extractors().items()})
+    for fn in tools.values():  # warm-up: imports, compiled code, caches
+        fn(pairs[:1])
     outputs: dict[str, list[str]] = {name: [] for name in tools}
     cpu = dict.fromkeys(tools, 0.0)
     # Tools take turns on blocks of pages, so a machine that speeds up or slows down during
     # the run (shared hosts do) shifts every tool alike and the ratios stay fair.
-    pairs = list(zip(tests, inputs))
     for start in range(0, len(pairs), SPEED_BLOCK):
         block = pairs[start : start + SPEED_BLOCK]
         for name, fn in tools.items():
             t0 = time.process_time()
-            outputs[name] += [
-                fn(own if name == "clf" else peer, p["lang"]) for p, (own, peer) in block
-            ]
+            outputs[name] += fn(block)
             cpu[name] += time.process_time() - t0
+    if outputs[BATCHED] != outputs["clf"]:
+        raise RuntimeError("classify_many extracted other text than classify")
     results: dict = {}
     for name in tools:
         rows: dict[str, list] = defaultdict(list)
