@@ -36,7 +36,8 @@ class ModelError(Exception):
 
 
 class Classifier:
-    """Thread-safe: `classify` only reads the fitted model. Picklable for worker processes."""
+    """Thread-safe: `classify` and `classify_many` only read the fitted model. Picklable for
+    worker processes."""
 
     def __init__(self, model: SegmentModel, max_page_bytes: int = MAX_PAGE_BYTES) -> None:
         self.model = model
