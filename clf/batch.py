@@ -112,12 +112,9 @@ def result_record(item: Item, model: Classifier) -> dict[str, Any]:
     if item.error is not None:
         return _record(item, item.error)
     try:
-        return _record(
-            item,
-            model.classify_many([item.payload or b""], sources=[item.id], return_errors=True)[0],
-        )
-    except Exception as exc:  # never lose a page to an unexpected failure
-        return _record(item, f"unexpected {type(exc).__name__}: {exc}")
+        return _record(item, model.classify(item.payload or b"", source=item.id))
+    except Exception as exc:  # a PageError, or unforeseen: never lose a page to it
+        return _record(item, exc)
 
 
 def result_records(items: list[Item], model: Classifier) -> list[dict[str, Any]]:
