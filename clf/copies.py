@@ -112,6 +112,12 @@ def dedupe(codes, lowered, seps, classes, share):
     chain = np.full(n_rows, -1, dtype=np.int64)  # next kept part with the same first 8
     kept_a = np.zeros(n_rows, dtype=np.int64)
     norm = np.empty(len(codes), dtype=np.uint32)
+    top = np.uint64(1)  # STEP^(SHINGLE - 1), the first code's factor in a shingle's sum
+    length = np.uint64(SHINGLE)  # and SHINGLE·STEP^SHINGLE, the length term _hash starts with
+    for _ in range(SHINGLE - 1):
+        top *= STEP
+    for _ in range(SHINGLE):
+        length *= STEP
     for r in range(n_rows):
         a, b = seps[r] + 1, seps[r + 1]
         if b - a >= PREFIX:
@@ -140,8 +146,14 @@ def dedupe(codes, lowered, seps, classes, share):
             k = 1
         elif m > SHINGLE:
             own = np.zeros(_table_size(m), dtype=np.int64)
+            # _hash(norm, i, i + SHINGLE) rolled along: drop the first code, take the next
+            g = np.uint64(0)
+            for i in range(SHINGLE):
+                g = g * STEP + np.uint64(norm[i])
             for i in range(m - SHINGLE + 1):
-                h = _hash(norm, i, i + SHINGLE)
+                if i:
+                    g = (g - np.uint64(norm[i - 1]) * top) * STEP + np.uint64(norm[i + SHINGLE - 1])
+                h = _fmix(length + g)
                 if _insert(own, h):
                     distinct[k] = h
                     k += 1

@@ -12,10 +12,14 @@ from sklearn.feature_extraction.text import HashingVectorizer, TfidfTransformer
 
 from clf.cues import clip, digits, text_cues
 from clf.features import (
+    _MAY_OPEN_BYLINE,
+    BYLINE_CUE,
+    BYLINE_WORDS,
     CHAR_FEATURES,
     STRUCT_FEATURES,
     WORD_FEATURES,
     Featurizer,
+    _bylines,
     _struct_counts,
     stage1_tables,
     struct_token_columns,
@@ -107,6 +111,42 @@ def test_tfidf_matches_scikit_learn():
     np.testing.assert_allclose(idf, ref.idf_)
     ours = sp.csr_matrix((tfidf(indptr, cols, counts, idf), cols, indptr), shape=X.shape)
     np.testing.assert_allclose(ours.toarray(), ref.transform(X).toarray(), atol=1e-12)
+
+
+def test_tfidf_of_counts_on_both_sides_of_the_log_table():
+    """Small counts take 1 + ln(c) from a table, larger ones compute it: both as the formula."""
+    counts = np.array([1.0, 2.0, 3.0, 63.0, 64.0, 65.0, 1000.0])
+    indptr, cols = np.array([0, 7]), np.arange(7)
+    idf = np.linspace(1.0, 2.0, 7)
+    tf = np.where(counts == 1.0, 1.0, np.log(counts) + 1.0) * idf
+    np.testing.assert_allclose(
+        tfidf(indptr, cols, counts, idf), tf / np.linalg.norm(tf), rtol=1e-15
+    )
+
+
+def test_byline_prefilter_never_skips_a_line_the_regex_matches():
+    """Every ASCII character that can open a match (case-folded, or the \\s before it) is let
+    through by the first-character table; all else beyond ASCII always is."""
+    for i in range(128):
+        for word in BYLINE_WORDS:
+            for line in (chr(i) + word[1:] + " x", chr(i) + word + " x", chr(i) + "By x"):
+                if BYLINE_CUE.match(line):
+                    assert _MAY_OPEN_BYLINE[i], repr(line)
+
+
+def test_bylines_equal_the_regex_on_every_line():
+    rng = random.Random(5)
+    starts = [w for w in BYLINE_WORDS] + [w.upper() for w in BYLINE_WORDS] + [
+        " by", "\tVon", "İmage", "ſource", "\u212aredit", "Bylines", "by:", "作者：", "x", "", "  ",
+    ]  # fmt: skip
+    texts = [
+        rng.choice(starts) + rng.choice(["", " Jane Doe", ": AP", "line" * 40]) for _ in range(3000)
+    ]
+    codes, seps = code_points(texts)
+    lengths, first = np.diff(seps) - 1, codes[seps[:-1] + 1]
+    expected = [len(t) < 120 and BYLINE_CUE.match(t) is not None for t in texts]
+    assert _bylines(texts, lengths, first).tolist() == expected
+    assert any(expected) and not all(expected)
 
 
 def test_struct_columns_match_hashing_vectorizer():
