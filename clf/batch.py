@@ -11,13 +11,14 @@ from __future__ import annotations
 import gzip
 import json
 import os
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from multiprocessing import get_context
 from pathlib import Path
 from typing import Any
 
 from clf.classifier import BATCH_PAGES, Classifier, load
+from clf.heap import keep_freed_memory
 from clf.page import Page
 from clf.safety import PageError
 
@@ -105,33 +106,40 @@ _MODEL: Classifier | None = None
 def _init_worker(model_path: str | None) -> None:
     global _MODEL
     _MODEL = load(model_path)  # once per worker process
+    keep_freed_memory()  # runs of pages come and go: keep their memory (clf/heap.py)
 
 
-def result_record(item: Item, model: Classifier) -> dict[str, Any]:
-    """The output record of one input page (an error record when it cannot be classified)."""
-    if item.error is not None:
-        return _record(item, item.error)
+def classify_isolated(
+    model: Classifier,
+    pages: Sequence[str | bytes],
+    sources: Sequence[str | None],
+    **options: Any,
+) -> list[Page | Exception]:
+    """`Classifier.classify_many` of a run of pages with each error in its page's place. An
+    unforeseen failure of the run falls back to one page at a time, so only the page that
+    caused it is lost. `options` are classify's (kind, dedupe, remove_glosses)."""
     try:
-        return _record(item, model.classify(item.payload or b"", source=item.id))
+        return model.classify_many(pages, sources=sources, return_errors=True, **options)
+    except Exception:
+        return [_classify_one(model, page, source, options) for page, source in zip(pages, sources)]
+
+
+def _classify_one(
+    model: Classifier, page: str | bytes, source: str | None, options: dict[str, Any]
+) -> Page | Exception:
+    try:
+        return model.classify(page, source=source, **options)
     except Exception as exc:  # a PageError, or unforeseen: never lose a page to it
-        return _record(item, exc)
+        return exc
 
 
 def result_records(items: list[Item], model: Classifier) -> list[dict[str, Any]]:
     """The output records of a run of input pages, the model run over them together
-    (`Classifier.classify_many`). An unexpected failure falls back to one page at a time, so
-    only the page that caused it becomes an error record."""
+    (`classify_isolated`)."""
     readable = [it for it in items if it.error is None]
-    try:
-        pages = iter(
-            model.classify_many(
-                [it.payload or b"" for it in readable],
-                sources=[it.id for it in readable],
-                return_errors=True,
-            )
-        )
-    except Exception:
-        return [result_record(it, model) for it in items]
+    pages = iter(
+        classify_isolated(model, [it.payload or b"" for it in readable], [it.id for it in readable])
+    )
     return [_record(it, it.error if it.error is not None else next(pages)) for it in items]
 
 

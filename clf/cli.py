@@ -15,7 +15,9 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
-from clf.classifier import Classifier, ModelError, load
+from clf.batch import classify_isolated
+from clf.classifier import BATCH_PAGES, Classifier, ModelError, load
+from clf.heap import keep_freed_memory
 from clf.page import Page
 from clf.safety import PageError
 
@@ -102,6 +104,29 @@ def _emit(page: Page, fmt: Format, out: Console, quality_only: bool) -> None:
             )
 
 
+def _classified(
+    clf: Classifier, names: list[str], options: dict
+) -> list[tuple[str, Page | Exception]]:
+    """Each named page, read and classified (`classify_isolated`), or why it could not be."""
+    read: list[tuple[str, bytes | OSError]] = []
+    for name in names:
+        try:
+            read.append((name, _read(name)))
+        except OSError as exc:
+            read.append((name, exc))
+    ok = [(name, data) for name, data in read if isinstance(data, bytes)]
+    pages = iter(classify_isolated(clf, [d for _, d in ok], [n for n, _ in ok], **options))
+    return [(name, data if isinstance(data, OSError) else next(pages)) for name, data in read]
+
+
+def _reason(exc: Exception) -> str:
+    if isinstance(exc, OSError):
+        return str(exc.strerror or exc)
+    if isinstance(exc, PageError):
+        return str(exc)
+    return f"unexpected {type(exc).__name__}: {exc}"  # one line per bad page, never a traceback
+
+
 @app.command()
 def classify(
     pages: Annotated[list[str], typer.Argument(help="Page files (HTML or text); '-' reads stdin.")],
@@ -136,36 +161,25 @@ def classify(
     except ModelError as exc:
         _error(str(exc))
         raise typer.Exit(2) from None
+    keep_freed_memory()  # groups of pages come and go: keep their memory (clf/heap.py)
     out = _Console(highlight=False)
     failed, dropped = 0, Counter()
-    for name in pages:
-        try:
-            data = _read(name)
-        except OSError as exc:
-            _error(f"{name}: {exc.strerror or exc}")
-            failed += 1
-            continue
-        try:
-            page = clf.classify(
-                data, kind=kind.value, source=name, dedupe=dedupe, remove_glosses=glosses
-            )
-        except PageError as exc:
-            _error(f"{name}: {exc}")
-            failed += 1
-            continue
-        except Exception as exc:  # last resort: one line per bad page, never a traceback
-            _error(f"{name}: unexpected {type(exc).__name__}: {exc}")
-            failed += 1
-            continue
-        if min_quality is not None and not page.keep(min_quality):
-            dropped.update(page.quality.reasons if page.quality else ["unknown"])
-            dropped["pages"] += 1
-            continue
-        try:
-            _emit(page, format, out, quality)
-            sys.stdout.flush()
-        except BrokenPipeError:
-            raise _reader_gone() from None
+    options = {"kind": kind.value, "dedupe": dedupe, "remove_glosses": glosses}
+    for start in range(0, len(pages), BATCH_PAGES):  # the model runs over a group at once
+        for name, page in _classified(clf, pages[start : start + BATCH_PAGES], options):
+            if isinstance(page, Exception):
+                _error(f"{name}: {_reason(page)}")
+                failed += 1
+                continue
+            if min_quality is not None and not page.keep(min_quality):
+                dropped.update(page.quality.reasons if page.quality else ["unknown"])
+                dropped["pages"] += 1
+                continue
+            try:
+                _emit(page, format, out, quality)
+                sys.stdout.flush()
+            except BrokenPipeError:
+                raise _reader_gone() from None
     if min_quality is not None:
         n = dropped.pop("pages", 0)
         why = ", ".join(f"{k} {v}" for k, v in dropped.most_common()) or "-"

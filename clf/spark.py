@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from clf.classifier import Classifier, default_model_path, load
+from clf.heap import keep_freed_memory
 from clf.page import Page
 from clf.safety import PageError
 from clf.segment import Segments
@@ -34,6 +35,7 @@ def _model_from(payload: bytes, digest: str) -> Classifier:
         if hashlib.sha256(payload).hexdigest() != digest:
             raise ValueError("broadcast model does not match its digest")
         _CACHE[digest] = pickle.loads(payload)
+        keep_freed_memory()  # Arrow batches of pages come and go: keep their memory
     return _CACHE[digest]
 
 

@@ -8,6 +8,7 @@ import sys
 
 from typer.testing import CliRunner
 
+from clf.classifier import BATCH_PAGES
 from clf.cli import app
 from tests.conftest import EXAMPLES
 
@@ -69,6 +70,34 @@ def test_missing_file_is_one_line_error_exit_2_and_others_still_processed(tmp_pa
     assert "Traceback" not in proc.stderr
     assert all(json.loads(line)["page"] == TXT for line in proc.stdout.splitlines())
     assert proc.stdout.strip()
+
+
+def test_many_pages_in_groups_equal_one_page_at_a_time(tmp_path):
+    """The model runs over groups of pages (BATCH_PAGES); across a group boundary, with a
+    missing and a binary file among them, each page's output is what it is alone, in order."""
+    alone = {}
+    for src in (HTML, TXT):
+        res = runner.invoke(app, ["classify", "-f", "jsonl", src])
+        alone[src] = [json.loads(line) for line in res.stdout.splitlines()]
+    names, expected = [], []
+    for i in range(BATCH_PAGES + 3):
+        if i == 5:
+            names.append(str(tmp_path / "missing.html"))
+            continue
+        path = tmp_path / f"p{i}.{'html' if i % 2 else 'txt'}"
+        if i == BATCH_PAGES:
+            path.write_bytes(b"\x89PNG\r\n" + bytes(200))
+            names.append(str(path))
+            continue
+        src = HTML if i % 2 else TXT
+        path.write_bytes(open(src, "rb").read())
+        names.append(str(path))
+        expected += [{**row, "page": str(path)} for row in alone[src]]
+    res = runner.invoke(app, ["classify", "-f", "jsonl", *names])
+    assert res.exit_code == 2
+    assert [json.loads(line) for line in res.stdout.splitlines()] == expected
+    errors = [line for line in res.stderr.splitlines() if line]
+    assert len(errors) == 2 and "missing.html" in errors[0] and "PNG image" in errors[1]
 
 
 def test_bad_model_path_is_a_clean_error(tmp_path):
