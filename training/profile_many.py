@@ -1,0 +1,82 @@
+"""Where `classify_many`'s time goes, per page, grouped: lexbor (parse and serialise), the
+compiled numba kernels, and everything else (the Python around them, str encoding, numpy).
+
+    python -m training.profile_many --data ../shared/data --mode html
+
+cProfile over `classify_many` of the comparison's held-out pages (`training.compare`), run
+`--repeats` times after a warm-up; a function's own time is credited to its group. numba
+kernels are recognised as the dispatchers they are; lexbor is the time spent in
+`parse_html` and `serialise` outside Python (their own time). cProfile adds its cost to every
+Python call, so the "Python" group is an upper bound, and the total is slower than an
+unprofiled run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import cProfile
+import importlib
+import pstats
+from collections import defaultdict
+from pathlib import Path
+
+from numba.core.registry import CPUDispatcher
+
+import clf
+from training.compare import as_text_page, held_out_pages
+from training.data import DEFAULT_DATA
+
+LEXBOR = {("segment.py", "parse_html"), ("segment.py", "serialise")}
+
+
+def _compiled(filename: str, name: str) -> bool:
+    """Whether clf's function `name` in `filename` is a numba kernel."""
+    if "/clf/" not in filename:
+        return False
+    module = importlib.import_module("clf." + Path(filename).stem)
+    return isinstance(getattr(module, name, None), CPUDispatcher)
+
+
+def main(argv: list[str] | None = None) -> None:
+    ap = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    ap.add_argument("--data", type=Path, default=DEFAULT_DATA)
+    ap.add_argument("--mode", choices=["html", "text"], default="html")
+    ap.add_argument("--repeats", type=int, default=2)
+    ap.add_argument("--top", type=int, default=15)
+    args = ap.parse_args(argv)
+    tests = held_out_pages(args.data, None)
+    inputs = [as_text_page(p["html"]) if args.mode == "text" else p["html"] for p in tests]
+    model = clf.load()
+    model.classify_many(inputs[:64], kind=args.mode)  # compiled code loaded
+    prof = cProfile.Profile()
+    prof.enable()
+    for _ in range(args.repeats):
+        model.classify_many(inputs, kind=args.mode)
+    prof.disable()
+    stats = pstats.Stats(prof).stats  # type: ignore[attr-defined]
+    n = len(inputs) * args.repeats
+    groups: dict[str, float] = defaultdict(float)
+    rows = []
+    for (filename, _, name), (_, _, own, _, _) in stats.items():
+        if (Path(filename).name, name) in LEXBOR:
+            group = "lexbor (parse, serialise)"
+        elif _compiled(filename, name):
+            group = "compiled kernels (numba)"
+        else:
+            group = "Python, encodings, numpy"
+        groups[group] += own
+        rows.append((own, f"{Path(filename).name}:{name}", group))
+    total = sum(groups.values())
+    print(f"{len(inputs)} held-out pages ({args.mode}), classify_many, {args.repeats} passes:")
+    print(f"  {'total (profiled)':<30} {1000 * total / n:6.2f} ms a page")
+    for group, own in sorted(groups.items(), key=lambda kv: -kv[1]):
+        print(f"  {group:<30} {1000 * own / n:6.2f} ms  {own / total:5.1%}")
+    print(f"\ntop {args.top} by own time (ms a page):")
+    for own, where, group in sorted(rows, reverse=True)[: args.top]:
+        print(f"  {1000 * own / n:6.3f}  {where:<45} {group}")
+
+
+if __name__ == "__main__":
+    main()
