@@ -13,7 +13,7 @@ from clf.features import DENSE_COLUMNS
 from clf.model import Linear, SegmentModel
 from clf.page import Page
 from clf.quality import assess
-from clf.safety import MAX_PAGE_BYTES, PageError, check_page, sanitize, verify
+from clf.safety import MAX_PAGE_BYTES, PageError, check_page, sanitize_utf8, verify
 from clf.segment import Kind, Segments, segment
 
 MODEL_NAME = "clf-model.joblib"
@@ -117,8 +117,8 @@ class Classifier:
 
     def _segment(self, page: str | bytes, kind: Kind) -> tuple[str, Segments]:
         check_page(page, self.max_page_bytes)
-        text = sanitize(decode(page) if isinstance(page, bytes) else page)
-        return segment(text, kind)
+        text, utf8 = sanitize_utf8(decode(page) if isinstance(page, bytes) else page)
+        return segment(text, kind, utf8)
 
     def _page(
         self, kind: str, segs: Segments, source: str | None, dedupe: bool, remove_glosses: bool

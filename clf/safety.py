@@ -51,7 +51,13 @@ def check_page(data: str | bytes, max_bytes: int = MAX_PAGE_BYTES) -> None:
 
 
 def sanitize(text: str) -> str:
-    """Drop control characters and lone surrogates, which carry no text and break parsers.
+    """Drop control characters and lone surrogates, which carry no text and break parsers."""
+    return sanitize_utf8(text)[0]
+
+
+def sanitize_utf8(text: str) -> tuple[str, bytes | None]:
+    """`sanitize`, and the text's UTF-8 bytes when nothing was dropped (None otherwise), for
+    the HTML parser: handed bytes, lexbor does not encode the page again.
 
     Almost no page has any, so first look for them in the UTF-8 bytes (a control character
     is one byte there, never part of another character's bytes): a C-level scan three times
@@ -59,10 +65,11 @@ def sanitize(text: str) -> str:
     """
     try:
         raw = text.encode("utf-8")
-        clean = len(raw.translate(None, _CONTROL_BYTES)) == len(raw)
     except UnicodeEncodeError:  # a lone surrogate
-        clean = False
-    return text if clean else _UNPARSABLE.sub("", text)
+        return _UNPARSABLE.sub("", text), None
+    if len(raw.translate(None, _CONTROL_BYTES)) == len(raw):
+        return text, raw
+    return _UNPARSABLE.sub("", text), None
 
 
 # ------------------------------------------------------------------ model integrity

@@ -290,3 +290,30 @@ def test_sanitize_fast_path_matches_the_regex_below_u3000_and_around_the_surroga
             assert sanitize(text) == _UNPARSABLE.sub("", text), hex(c)
     for text in ("a\ud800b", "ok \udfff\x00", "\U0001f600\x7f", "plain ü 中文 \t\n\r"):
         assert sanitize(text) == _UNPARSABLE.sub("", text)
+
+
+def test_sanitize_hands_over_utf8_only_when_nothing_was_dropped():
+    from clf.safety import sanitize_utf8
+
+    assert sanitize_utf8("plain ü 中文 \t\n") == ("plain ü 中文 \t\n", "plain ü 中文 \t\n".encode())
+    assert sanitize_utf8("a\x01b") == ("ab", None)
+    assert sanitize_utf8("a\ud800b") == ("ab", None)
+
+
+def test_lexbor_fed_bytes_segments_as_fed_text(harbour_html):
+    """The classifier hands lexbor the page's UTF-8 bytes; parse_html drops them wherever it
+    changes the text itself (NULs, an XML declaration)."""
+    from clf.decode import decode
+    from clf.safety import sanitize_utf8
+    from clf.segment import segment
+
+    pages = [
+        decode(harbour_html),
+        '<?xml version="1.0"?><html><body><p>after the declaration</p></body></html>',
+        "<p>a\x00b</p><p>ünï “quoted” 中文</p>",
+        '<meta charset="gbk"><p>中文 declared GBK, handed as UTF-8</p>',
+    ]
+    for page in pages:
+        text, utf8 = sanitize_utf8(page)
+        a, b = segment(text, "html")[1], segment(text, "html", utf8)[1]
+        assert a.texts == b.texts and a.tags == b.tags and a.texts
