@@ -182,6 +182,41 @@ def dedupe(codes, lowered, seps, classes, share):
 
 
 @njit(cache=True, nogil=True)
+def same_text_counts(codes, seps, bounds):
+    """Per text (codes[seps[r] + 1 : seps[r + 1]]), how many texts of its page (rows
+    bounds[p]:bounds[p + 1]) are the same, itself included: `Counter(texts)[text]`, found
+    by hash and confirmed code point by code point."""
+    out = np.ones(len(seps) - 1, dtype=np.int64)
+    for p in range(len(bounds) - 1):
+        lo, hi = bounds[p], bounds[p + 1]
+        if hi - lo < 2:
+            continue
+        size = _table_size(hi - lo)
+        keys = np.zeros(size, dtype=np.int64)
+        first = np.empty(size, dtype=np.int64)  # the row that opened the slot
+        counts = np.zeros(size, dtype=np.int64)
+        slots = np.empty(hi - lo, dtype=np.int64)
+        mask = size - 1
+        for r in range(lo, hi):
+            a, b = seps[r] + 1, seps[r + 1]
+            key = _hash(codes, a, b)
+            slot = (key * 0x9E3779B1) & mask
+            while keys[slot] != 0:
+                f = first[slot]
+                if keys[slot] == key and same_span(codes, a, b, seps[f] + 1, seps[f + 1]):
+                    break
+                slot = (slot + 1) & mask
+            if keys[slot] == 0:
+                keys[slot] = key
+                first[slot] = r
+            counts[slot] += 1
+            slots[r - lo] = slot
+        for r in range(lo, hi):
+            out[r] = counts[slots[r - lo]]
+    return out
+
+
+@njit(cache=True, nogil=True)
 def repeated_share(lowered, classes, n) -> float:
     """Share of tokens inside token n-grams that occur more than once (keyword stuffing).
 

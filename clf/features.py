@@ -10,13 +10,13 @@ are copied onto its neighbours, because context decides most labels.
 from __future__ import annotations
 
 import re
-from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
 
+from clf.copies import same_text_counts
 from clf.cues import clip, digits, text_cues
 from clf.hashing import (
     N_CLASSES,
@@ -133,16 +133,27 @@ def _bylines(texts: list[str], lengths: np.ndarray, first: np.ndarray) -> np.nda
     return out
 
 
+def _is_title(tags: list[str]) -> np.ndarray:
+    """1.0 where the tag is "title": an HTML page's first segment, if any (a C-level count
+    settles that case without a Python loop over the tags)."""
+    out = np.zeros(len(tags))
+    found = tags.count("title")
+    if found == 1 and tags[0] == "title":
+        out[0] = 1.0
+    elif found:
+        out[[i for i, t in enumerate(tags) if t == "title"]] = 1.0
+    return out
+
+
 def _page_dense(
     segs: Segments, text: np.ndarray, counts: np.ndarray, cues: np.ndarray, sim: np.ndarray
 ) -> np.ndarray:
-    """Shallow features of one page's segments (`text`: each one's length and first code
-    point; counts are per clipped text, cues per text)."""
+    """Shallow features of one page's segments (`text`: each one's length, first code point
+    and copies on the page, itself included; counts are per clipped text, cues per text)."""
     n, texts = len(segs), segs.texts
     L = text[:, 0].astype(np.float64)
     clipped = np.minimum(L, TEXT_CHARS + 1)
-    repeats = Counter(texts)
-    title = np.fromiter((t == "title" for t in segs.tags), dtype=np.float64, count=n)
+    title = _is_title(segs.tags)
     out = np.empty((n, N_DENSE))
     out[:, 0] = np.log1p(L)
     out[:, 1] = np.log1p(counts[:, 5])
@@ -159,7 +170,7 @@ def _page_dense(
     out[:, 13] = np.log1p(n)
     out[:, 14] = cues[:, 2]
     out[:, 15] = counts[:, 4] / clipped
-    out[:, 16] = np.log1p(np.fromiter((repeats[t] - 1 for t in texts), np.float64, count=n))
+    out[:, 16] = np.log1p(text[:, 2] - 1.0)
     out[:, 17] = L / L.sum()
     out[:, 18:20] = cues[:, 3:5]
     out[:, 20] = _bylines(texts, text[:, 0], text[:, 1])
@@ -326,10 +337,13 @@ class Featurizer:
     def _raw(
         self, pages: list[Segments], trim: bool
     ) -> tuple[dict[str, Rows], np.ndarray, np.ndarray, np.ndarray]:
-        """Counts per family, text counts, cues, and each text's length and first code point;
-        `trim` for rows kept past the call."""
+        """Counts per family, text counts, cues, and each text's length, first code point and
+        number of copies on its page; `trim` for rows kept past the call."""
         codes, seps = code_points([t for segs in pages for t in segs.texts])
-        text = np.column_stack([np.diff(seps) - 1, codes[seps[:-1] + 1]])
+        bounds = np.cumsum([0] + [len(p) for p in pages])
+        same = same_text_counts(codes, seps, bounds)  # a NUL in a text counts as the space
+        # code_points put in its place; the segmenters' texts have none (clf.safety)
+        text = np.column_stack([np.diff(seps) - 1, codes[seps[:-1] + 1], same])
         cues = text_cues(codes, seps, digits())
         codes, seps = clip(codes, seps, TEXT_CHARS, 300, 100)
         raw = {

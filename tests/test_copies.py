@@ -6,8 +6,10 @@ import random
 import re
 from collections import Counter
 
+import numpy as np
+
 from clf.clean import DUPLICATE_SHARE, shingles
-from clf.copies import class_counts, dedupe, lowered, repeated_share
+from clf.copies import class_counts, dedupe, lowered, repeated_share, same_text_counts
 from clf.cues import char_classes
 from clf.hashing import code_points
 from clf.quality import TOKENS
@@ -105,3 +107,14 @@ def test_token_hashes_do_not_add_up():
     classes = char_classes()
     text = "october 23rd 2012 3 21 pm " + "october 23rd 2012 1 41 pm " + "filler " * 30
     assert repeated_share(code_points([text])[0], classes, 5) == _reference_repeated(text)
+
+
+def test_same_text_counts_equal_a_counter_per_page():
+    rng = random.Random(13)
+    choices = ["a", "b", "", "ab", "中文", "a b", "x" * 50, "A"]
+    for _ in range(300):
+        pages = [[rng.choice(choices) for _ in range(rng.randint(0, 30))] for _ in range(3)]
+        texts = [t for page in pages for t in page]
+        bounds = np.cumsum([0] + [len(page) for page in pages])
+        got = same_text_counts(*code_points(texts), bounds).tolist()
+        assert got == [Counter(page)[t] for page in pages for t in page]

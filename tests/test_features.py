@@ -20,6 +20,7 @@ from clf.features import (
     WORD_FEATURES,
     Featurizer,
     _bylines,
+    _is_title,
     _struct_counts,
     stage1_tables,
     struct_token_columns,
@@ -448,3 +449,8 @@ def test_context_rows_of_a_page_with_no_article_mass():
     own, sim = np.zeros((4, 21)), np.zeros(4)
     got = context_rows(probs, own, sim, np.array(WINDOW))
     np.testing.assert_allclose(got, _context_reference(probs, own, sim), atol=1e-15)
+
+
+def test_title_flags_wherever_the_tag_is():
+    for tags in (["title", "p", "div"], ["p", "div"], ["title", "p", "title"], ["p", "title"], []):
+        assert _is_title(tags).tolist() == [float(t == "title") for t in tags]
