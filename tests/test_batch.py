@@ -182,10 +182,10 @@ def test_an_unexpected_failure_costs_only_the_page_that_caused_it(pages_dir, tmp
 
     real = classifier.segment
 
-    def breaks_on_c(text, kind="auto"):
+    def breaks_on_c(text, *args):
         if "council voted to rebuild the pier after the storm" in text:
             raise RuntimeError("boom")
-        return real(text, kind)
+        return real(text, *args)
 
     monkeypatch.setattr(classifier, "segment", breaks_on_c)
     out = tmp_path / "out.jsonl"
