@@ -1,11 +1,12 @@
 """Keep a process's freed memory for its next batch of pages instead of handing it back to
 the OS, which costs a page fault per 4 kB when the next batch takes it again.
 
-glibc returns the top of the heap once 128 kB or so of it is free, and serves blocks over a
-threshold (128 kB, raised as large blocks are freed) straight from mmap. A batch of pages
-frees tens of MB at once (its texts, markup and feature arrays), so a loop that reads pages,
-classifies them in batches and drops them faulted about 180 pages of memory in again per
-page: 0.37 ms of system time a page, a tenth of the work (README, "Library").
+glibc returns the top of the heap once enough of it is free, and serves blocks over a
+threshold straight from mmap (both 128 kB at start, raised as large blocks are freed). A
+batch of pages frees tens of MB at once (its texts, markup and feature arrays), so a loop
+that reads pages, classifies them in batches and drops them faulted about 200 pages of memory
+in again per page: 0.46 ms of system time a page, a tenth of the work
+(`python -m training.heap_speed`; README, "Library").
 """
 
 from __future__ import annotations
