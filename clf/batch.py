@@ -111,17 +111,25 @@ def _init_worker(model_path: str | None) -> None:
 
 def classify_isolated(
     model: Classifier,
-    pages: Sequence[str | bytes],
+    pages: Sequence[str | bytes | Exception],
     sources: Sequence[str | None],
     **options: Any,
 ) -> list[Page | Exception]:
-    """`Classifier.classify_many` of a run of pages with each error in its page's place. An
+    """`Classifier.classify_many` of a run of pages with each error in its page's place; an
+    entry that is already an exception (an input that could not be read) keeps its place. An
     unforeseen failure of the run falls back to one page at a time, so only the page that
     caused it is lost. `options` are classify's (kind, dedupe, remove_glosses)."""
+    out: list = list(pages)  # each page is replaced by its result below
+    todo = [i for i, p in enumerate(pages) if not isinstance(p, Exception)]
+    texts = [pages[i] for i in todo]
+    names = [sources[i] for i in todo]
     try:
-        return model.classify_many(pages, sources=sources, return_errors=True, **options)
+        done = model.classify_many(texts, sources=names, return_errors=True, **options)
     except Exception:
-        return [_classify_one(model, page, source, options) for page, source in zip(pages, sources)]
+        done = [_classify_one(model, t, n, options) for t, n in zip(texts, names)]
+    for i, result in zip(todo, done):
+        out[i] = result
+    return out
 
 
 def _classify_one(
@@ -133,22 +141,26 @@ def _classify_one(
         return exc
 
 
+def error_text(exc: Exception) -> str:
+    """Why a page has no result, in one line: a `PageError`'s reason, or what failed
+    unexpectedly."""
+    if isinstance(exc, PageError):
+        return str(exc)
+    return f"unexpected {type(exc).__name__}: {exc}"
+
+
 def result_records(items: list[Item], model: Classifier) -> list[dict[str, Any]]:
     """The output records of a run of input pages, the model run over them together
-    (`classify_isolated`)."""
-    readable = [it for it in items if it.error is None]
-    pages = iter(
-        classify_isolated(model, [it.payload or b"" for it in readable], [it.id for it in readable])
-    )
-    return [_record(it, it.error if it.error is not None else next(pages)) for it in items]
+    (`classify_isolated`; an unreadable input is a `PageError` with its reason)."""
+    pages = [PageError(it.error) if it.error is not None else it.payload or b"" for it in items]
+    results = classify_isolated(model, pages, [it.id for it in items])
+    return [_record(it, result) for it, result in zip(items, results)]
 
 
-def _record(item: Item, result: Page | Exception | str) -> dict[str, Any]:
+def _record(item: Item, result: Page | Exception) -> dict[str, Any]:
     base: dict[str, Any] = {"id": item.id, "url": item.url}
-    if isinstance(result, (PageError, str)):
-        return {**base, "error": str(result)}
     if isinstance(result, Exception):
-        return {**base, "error": f"unexpected {type(result).__name__}: {result}"}
+        return {**base, "error": error_text(result)}
     return {
         **base,
         "kind": result.kind,

@@ -15,11 +15,10 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
-from clf.batch import classify_isolated
+from clf.batch import classify_isolated, error_text
 from clf.classifier import BATCH_PAGES, Classifier, ModelError, load
 from clf.heap import keep_freed_memory
 from clf.page import Page
-from clf.safety import PageError
 
 app = typer.Typer(add_completion=False, help="Label scraped news pages: article / clutter / noise.")
 COLOURS = {"article": "green", "clutter": "yellow", "noise": "red"}
@@ -108,23 +107,18 @@ def _classified(
     clf: Classifier, names: list[str], options: dict
 ) -> list[tuple[str, Page | Exception]]:
     """Each named page, read and classified (`classify_isolated`), or why it could not be."""
-    read: list[tuple[str, bytes | OSError]] = []
+    read: list[bytes | Exception] = []
     for name in names:
         try:
-            read.append((name, _read(name)))
+            read.append(_read(name))
         except OSError as exc:
-            read.append((name, exc))
-    ok = [(name, data) for name, data in read if isinstance(data, bytes)]
-    pages = iter(classify_isolated(clf, [d for _, d in ok], [n for n, _ in ok], **options))
-    return [(name, data if isinstance(data, OSError) else next(pages)) for name, data in read]
+            read.append(exc)
+    return list(zip(names, classify_isolated(clf, read, names, **options)))
 
 
 def _reason(exc: Exception) -> str:
-    if isinstance(exc, OSError):
-        return str(exc.strerror or exc)
-    if isinstance(exc, PageError):
-        return str(exc)
-    return f"unexpected {type(exc).__name__}: {exc}"  # one line per bad page, never a traceback
+    """One line per bad page, never a traceback."""
+    return str(exc.strerror or exc) if isinstance(exc, OSError) else error_text(exc)
 
 
 @app.command()
