@@ -12,6 +12,7 @@ from typing import Literal
 import numpy as np
 from selectolax.lexbor import LexborHTMLParser
 
+from clf.dom import lexbor
 from clf.hashing import hashed_column
 from clf.markup import context_spans, tag_table, walk
 from clf.structure import (
@@ -345,11 +346,11 @@ def _tokens_of(joined: str) -> tuple[str, ...]:
     return tuple(t for t in _TOKEN_SPLIT.split(joined.lower()) if 1 < len(t) < 30)
 
 
-def parse_html(text: str, utf8: bytes | None = None) -> LexborHTMLParser | None:
-    """Parse as a browser would (lexbor, HTML5): DTDs and entities are never fetched or expanded.
+def lexbor_input(text: str, utf8: bytes | None = None) -> bytes | None:
+    """The bytes lexbor parses (UTF-8, as selectolax encodes a str), or None for a page with
+    nothing to parse. NULs and an XML declaration are dropped first.
 
-    `utf8`, the text's UTF-8 bytes if the caller has them, is what lexbor is handed (it reads
-    bytes as UTF-8 and would otherwise encode the text itself: 0.05 ms a page).
+    `utf8`, the text's UTF-8 bytes if the caller has them, saves encoding it again.
     """
     if "\x00" in text:
         text, utf8 = text.replace("\x00", ""), None
@@ -358,7 +359,13 @@ def parse_html(text: str, utf8: bytes | None = None) -> LexborHTMLParser | None:
         text, utf8 = text[declaration.end() :], None
     if not text or text.isspace():
         return None
-    return LexborHTMLParser(text if utf8 is None else utf8)
+    return text.encode("utf-8", "ignore") if utf8 is None else utf8
+
+
+def parse_html(text: str, utf8: bytes | None = None) -> LexborHTMLParser | None:
+    """Parse as a browser would (lexbor, HTML5): DTDs and entities are never fetched or expanded."""
+    data = lexbor_input(text, utf8)
+    return None if data is None else LexborHTMLParser(data)
 
 
 _KEYS, _FLAGS = tag_table(BLOCK_TAGS, SKIP_TAGS)
@@ -421,18 +428,40 @@ def segments_of(markup: str, codes: np.ndarray, walked: tuple) -> Segments:
     )  # fmt: skip
 
 
-def segment_html(text: str, utf8: bytes | None = None) -> Segments:
+Walker = Literal["auto", "tree", "markup"]
+
+
+def segment_html(text: str, utf8: bytes | None = None, walker: Walker = "auto") -> Segments:
     """One segment per visible run of text between block boundaries, in document order; the
     page <title> comes first as a headline copy.
 
-    lexbor parses the page; one compiled pass over its serialised markup finds the runs, so
-    no Python work is done per node, only per segment.
+    lexbor parses the page and compiled code walks its tree (`clf.dom`), so no Python work is
+    done per node, only per segment. `walker="markup"` reads lexbor's serialised markup instead
+    (`clf.markup`): the same segments, the way taken where selectolax does not export lexbor's
+    functions; "auto" walks the tree where it can.
     """
-    tree = parse_html(text, utf8)
-    if tree is None or tree.root is None:
-        return Segments.of([])
-    markup, codes = serialise(tree)
-    return segments_of(markup, codes, walk_markup(codes))
+    data = lexbor_input(text, utf8)
+    walked = None if data is None else walk_html(data, walker)
+    return Segments.of([]) if walked is None else segments_of(*walked)
+
+
+def walk_html(data: bytes, walker: Walker = "auto") -> tuple[str, np.ndarray, tuple] | None:
+    """lexbor's tree of the page, walked: the text the walk's spans index (the markup, or
+    what `clf.dom` copied of it), its code points and the walk's output; None if no tree."""
+    lex = lexbor() if walker != "markup" else None
+    if walker == "tree" and lex is None:
+        raise RuntimeError("this selectolax does not export the lexbor functions clf.dom needs")
+    if lex is None:
+        tree = LexborHTMLParser(data)
+        if tree.root is None:
+            return None
+        markup, codes = serialise(tree)
+        return markup, codes, walk_markup(codes)
+    walked = lex.walk(data, _KEYS, _FLAGS)
+    if walked is None:
+        raise ValueError("lexbor could not parse the page")
+    codes, *found = walked
+    return codes.tobytes().decode("utf-32-le", "surrogatepass"), codes, tuple(found)
 
 
 def segment(

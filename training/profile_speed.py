@@ -1,7 +1,7 @@
 """Where clf's time goes, per page, on one core (CPU time, BLAS limited to one thread):
 the stages of `Classifier.classify`, timed one by one.
 
-python -m training.profile_speed --data ../shared/data --pages 300
+python -m training.profile_speed --data ../shared/data --pages 300 [--walker markup]
 """
 
 from __future__ import annotations
@@ -20,15 +20,7 @@ from clf.decode import decode
 from clf.model import context_features
 from clf.quality import assess
 from clf.safety import sanitize
-from clf.segment import (
-    detect_kind,
-    parse_html,
-    segment,
-    segment_text,
-    segments_of,
-    serialise,
-    walk_markup,
-)
+from clf.segment import detect_kind, lexbor_input, segment, segment_text, segments_of, walk_html
 from training.data import DEFAULT_DATA, pages
 
 
@@ -39,6 +31,10 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--data", type=Path, default=DEFAULT_DATA)
     ap.add_argument("--dataset", default="dragnet")
     ap.add_argument("--pages", type=int, default=300)
+    ap.add_argument(
+        "--walker", choices=["auto", "tree", "markup"], default="auto",
+        help="segment by walking lexbor's tree (clf.dom) or its serialised markup (clf.markup)",
+    )  # fmt: skip
     args = ap.parse_args(argv)
     model = clf.load().model
     html = [
@@ -60,16 +56,13 @@ def main(argv: list[str] | None = None) -> None:
             with stage("sanitize (control characters)"):
                 text = sanitize(text)
             if detect_kind(text) == "html":
-                with stage("segment: lexbor parse"):
-                    tree = parse_html(text)
-                if tree is None or tree.root is None:
+                with stage("segment: lexbor parse and walk"):
+                    data = lexbor_input(text)
+                    walked = None if data is None else walk_html(data, args.walker)
+                if walked is None:
                     continue
-                with stage("segment: lexbor serialise"):
-                    markup, codes = serialise(tree)
-                with stage("segment: compiled walk"):
-                    walked = walk_markup(codes)
                 with stage("segment: texts, tags, structure columns"):
-                    segs = segments_of(markup, codes, walked)
+                    segs = segments_of(*walked)
             else:
                 with stage("segment: text lines"):
                     segs = segment_text(text)
