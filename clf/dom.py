@@ -33,13 +33,10 @@ from clf.markup import (
     CLASS,
     HIDDEN,
     ID,
-    KEY_A,
     KEY_TITLE,
     N_SEGMENTS,
     OUT,
     RUN_BLOCK,
-    SKIP,
-    SKIPPED,
     STYLE,
     TRUE,
     VOID,
@@ -47,10 +44,10 @@ from clf.markup import (
     _equals,
     _flags,
     _flush,
-    _has_token,
     _hidden_style,
     _key,
     _text,
+    open_context,
 )
 
 BOUNDARY = 5  # clf.markup's run-state slot for "a block tag opened since the last text"
@@ -300,37 +297,17 @@ def walk_tree(fns, doc, n_bytes, keys, flags):
             attr = _call1(fns[NEXT_ATTR], attr)
         if fl & BLOCK:
             st[BOUNDARY] = 1
-        parent = here
-        made = False
-        if parent == SKIPPED or fl & SKIP or hidden:
-            ctx = SKIPPED
-        elif (
-            not (cls_a >= 0 and _has_token(codes, cls_a, cls_b))
-            and not (id_a >= 0 and _has_token(codes, id_a, id_b))
-            and not fl & BLOCK
-            and (ctx_link[parent] or key != KEY_A)
-        ):
-            ctx = parent
-        else:
-            if n_ctx == ctx_block.shape[0]:
-                ctx_info = _more_rows(ctx_info, n_ctx + 1)
-                ctx_block = _more_rows(ctx_block, n_ctx + 1)
-                ctx_link = _more_rows(ctx_link, n_ctx + 1)
-            ctx = n_ctx
-            n_ctx += 1
-            made = True
-            ctx_info[ctx, 0] = parent
-            ctx_info[ctx, 1] = a
-            ctx_info[ctx, 2] = b
-            ctx_info[ctx, 3] = cls_a
-            ctx_info[ctx, 4] = cls_b
-            ctx_info[ctx, 5] = id_a
-            ctx_info[ctx, 6] = id_b
-            ctx_info[ctx, 7] = ctx_info[parent, 7] + 1
-            ctx_link[ctx] = 1 if (ctx_link[parent] or key == KEY_A) else 0
-            ctx_block[ctx] = ctx if fl & BLOCK else ctx_block[parent]
-        if not made:
+        if n_ctx == ctx_block.shape[0]:
+            ctx_info = _more_rows(ctx_info, n_ctx + 1)
+            ctx_block = _more_rows(ctx_block, n_ctx + 1)
+            ctx_link = _more_rows(ctx_link, n_ctx + 1)
+        spans = (a, b, cls_a, cls_b, id_a, id_b)
+        ctx, n_after = open_context(
+            codes, here, key, fl, hidden, spans, ctx_info, ctx_block, ctx_link, n_ctx
+        )
+        if n_after == n_ctx:
             pos = a  # no context keeps these spans
+        n_ctx = n_after
         child = _call1(fns[FIRST_CHILD], node)
         if key == KEY_TITLE and title_a < 0:  # the markup's title text ran to the next '<'
             title_a = pos

@@ -342,6 +342,32 @@ def _text(c, a, b, raw, ctx, ctx_block, ctx_link, st, out, seg):
 
 
 @njit(cache=True, nogil=True)
+def open_context(c, parent, key, fl, hidden, spans, ctx_info, ctx_block, ctx_link, n_ctx):
+    """The context an element opens below `parent`, and the new count of contexts: hidden
+    elements and all below them are SKIPPED; a plain inline element (no class/id token, not a
+    block, not a first link) keeps its parent's; any other gets a new row of `ctx_info`
+    (parent, spans: tag a/b, class a/b, id a/b into `c`; depth)."""
+    cls_a, cls_b, id_a, id_b = spans[2], spans[3], spans[4], spans[5]
+    if parent == SKIPPED or fl & SKIP or hidden:
+        return SKIPPED, n_ctx
+    if (
+        not (cls_a >= 0 and _has_token(c, cls_a, cls_b))
+        and not (id_a >= 0 and _has_token(c, id_a, id_b))
+        and not fl & BLOCK
+        and (ctx_link[parent] or key != KEY_A)
+    ):
+        return parent, n_ctx  # a plain inline element changes nothing below it
+    ctx = n_ctx
+    ctx_info[ctx, 0] = parent
+    for f in range(6):
+        ctx_info[ctx, 1 + f] = spans[f]
+    ctx_info[ctx, 7] = ctx_info[parent, 7] + 1
+    ctx_link[ctx] = 1 if (ctx_link[parent] or key == KEY_A) else 0
+    ctx_block[ctx] = ctx if fl & BLOCK else ctx_block[parent]
+    return ctx, n_ctx + 1
+
+
+@njit(cache=True, nogil=True)
 def walk(c, keys, flags):
     """Segments of serialised markup `c` (code points).
 
@@ -445,28 +471,10 @@ def walk(c, keys, flags):
             title_a = i
             title_b = min(_find(c, i, 60), n)
         parent = stack[top, 2] if top >= 0 else 0
-        if parent == SKIPPED or fl & SKIP or hidden:
-            ctx = SKIPPED
-        elif (
-            not (cls_a >= 0 and _has_token(c, cls_a, cls_b))
-            and not (id_a >= 0 and _has_token(c, id_a, id_b))
-            and not fl & BLOCK
-            and (ctx_link[parent] or key != KEY_A)
-        ):
-            ctx = parent  # a plain inline element changes nothing below it
-        else:
-            ctx = n_ctx
-            n_ctx += 1
-            ctx_info[ctx, 0] = parent
-            ctx_info[ctx, 1] = a
-            ctx_info[ctx, 2] = b
-            ctx_info[ctx, 3] = cls_a
-            ctx_info[ctx, 4] = cls_b
-            ctx_info[ctx, 5] = id_a
-            ctx_info[ctx, 6] = id_b
-            ctx_info[ctx, 7] = ctx_info[parent, 7] + 1
-            ctx_link[ctx] = 1 if (ctx_link[parent] or key == KEY_A) else 0
-            ctx_block[ctx] = ctx if fl & BLOCK else ctx_block[parent]
+        spans = (a, b, cls_a, cls_b, id_a, id_b)
+        ctx, n_ctx = open_context(
+            c, parent, key, fl, hidden, spans, ctx_info, ctx_block, ctx_link, n_ctx
+        )
         if fl & VOID:
             continue
         top += 1
