@@ -30,6 +30,7 @@ from numba.extending import intrinsic
 from clf.markup import (
     ARIA_HIDDEN,
     BLOCK,
+    BOUNDARY,
     CLASS,
     HIDDEN,
     ID,
@@ -48,11 +49,10 @@ from clf.markup import (
     _key,
     _text,
     open_context,
+    tag_table,
 )
 
-BOUNDARY = 5  # clf.markup's run-state slot for "a block tag opened since the last text"
-
-# lexbor's functions, in the order of `FNS`; all take and return pointers or integers.
+# lexbor's functions, in the order of `Lexbor.fns`; all take and return pointers or integers.
 _NAMES = (
     "lxb_dom_node_first_child_noi",
     "lxb_dom_node_next_noi",
@@ -66,7 +66,7 @@ _NAMES = (
 FIRST_CHILD, NEXT, TYPE, ELEMENT_NAME, FIRST_ATTR, NEXT_ATTR, ATTR_NAME, ATTR_VALUE = range(8)
 ELEMENT_NODE, TEXT_NODE, CDATA_NODE = 1, 3, 4
 # A text node is lxb_dom_character_data_t: the node, then its text as {data, length}.
-TEXT_DATA = 96  # sizeof(lxb_dom_node_t) on 64-bit platforms, checked by `available`
+TEXT_DATA = 96  # sizeof(lxb_dom_node_t) on 64-bit platforms, checked by `_probe_ok`
 
 
 def _call(n_args: int, bits: int):
@@ -370,11 +370,12 @@ PROBE = "<p>a<b>bc</b>d\u00e9f</p><div class='x y'>ghij<!--k--></div>"
 
 
 def _probe_ok(lex: Lexbor) -> bool:
-    """Whether lexbor's text nodes hold their bytes where `TEXT_DATA` says, and the function
-    table walks a known page's nodes: lengths checked before any read through a pointer."""
+    """Whether lexbor's text nodes hold their bytes where `TEXT_DATA` says (lengths checked
+    before any read through a pointer), and the walk finds a known page's runs and class."""
     doc = lex.create()
     try:
-        lex.parse(doc, PROBE.encode(), len(PROBE.encode()))
+        if lex.parse(doc, PROBE.encode(), len(PROBE.encode())) != 0:
+            return False
         texts, stack = [], [_call_py(lex, FIRST_CHILD, doc)]
         while stack:
             node = stack.pop()
@@ -395,7 +396,13 @@ def _probe_ok(lex: Lexbor) -> bool:
                 texts.append(want.decode())
             elif kind == ELEMENT_NODE:
                 stack.append(_call_py(lex, FIRST_CHILD, node))
-        return texts == ["a", "bc", "d\u00e9f", "ghij"]
+        if texts != ["a", "bc", "d\u00e9f", "ghij"]:
+            return False
+        keys, flags = tag_table(frozenset({"p", "div"}), frozenset())
+        codes, out, seg, info, _, _ = walk_tree(lex.fns, np.uint64(doc), 64, keys, flags)
+        runs = [out[a:b].tobytes().decode("utf-32-le") for a, b in seg[:, :2].tolist()]
+        classes = [codes[a:b].tobytes().decode("utf-32-le") for a, b in info[:, 3:5].tolist()]
+        return runs == ["abcd\u00e9f", "ghij"] and "x y" in classes
     finally:
         lex.destroy(doc)
 
