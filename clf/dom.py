@@ -141,12 +141,13 @@ def _decode_at(addr, i, n):
 
 
 @njit(cache=True, nogil=True)
-def _grown(codes, need):
-    """`codes`, or a copy twice as long, to hold `need` code points."""
-    if need <= codes.shape[0]:
-        return codes
-    bigger = np.empty(max(need, 2 * codes.shape[0]), dtype=np.uint32)
-    bigger[: codes.shape[0]] = codes
+def _room(x, need):
+    """`x`, or a copy with twice the rows (at least `need`): the walk's arrays grow as a page
+    needs."""
+    if need <= x.shape[0]:
+        return x
+    bigger = np.empty((max(need, 2 * x.shape[0]),) + x.shape[1:], dtype=x.dtype)
+    bigger[: x.shape[0]] = x
     return bigger
 
 
@@ -155,7 +156,7 @@ def _put_escaped(codes, pos, addr, n, attribute):
     """Append the UTF-8 bytes addr[:n] as lexbor's serialiser writes them (& < > and
     no-break spaces escaped; in an attribute value also "), so `clf.markup`'s readers of
     class, id, style and title spans see what they saw in the markup. Returns both."""
-    codes = _grown(codes, pos + 6 * n)
+    codes = _room(codes, pos + 6 * n)
     i = 0
     while i < n:
         x, i = _decode_at(addr, i, n)
@@ -183,16 +184,6 @@ def _put_escaped(codes, pos, addr, n, attribute):
 def _text_of(node):
     """Address and length of a text node's UTF-8 bytes."""
     return _load(node + np.uint64(TEXT_DATA)), np.int64(_load(node + np.uint64(TEXT_DATA + 8)))
-
-
-@njit(cache=True, nogil=True)
-def _more_rows(x, need):
-    """`x`, or a copy with twice the rows (at least `need`)."""
-    if need <= x.shape[0]:
-        return x
-    bigger = np.empty((max(need, 2 * x.shape[0]),) + x.shape[1:], dtype=x.dtype)
-    bigger[: x.shape[0]] = x
-    return bigger
 
 
 @njit(cache=True, nogil=True)
@@ -248,13 +239,13 @@ def walk_tree(fns, doc, n_bytes, keys, flags):
         here = ctxs[top] if top >= 0 else 0
         if kind == TEXT_NODE or kind == CDATA_NODE:
             addr, n = _text_of(node)
-            scratch = _grown(scratch, n)
+            scratch = _room(scratch, n)
             k = i = 0
             while i < n:
                 scratch[k], i = _decode_at(addr, i, n)
                 k += 1
-            out = _grown(out, st[OUT] + k)
-            seg = _more_rows(seg, st[N_SEGMENTS] + 2)
+            out = _room(out, st[OUT] + k)
+            seg = _room(seg, st[N_SEGMENTS] + 2)
             _text(scratch, 0, k, True, here, ctx_block, ctx_link, st, out, seg)
             node = _call1(fns[NEXT], node)
             continue
@@ -298,9 +289,9 @@ def walk_tree(fns, doc, n_bytes, keys, flags):
         if fl & BLOCK:
             st[BOUNDARY] = 1
         if n_ctx == ctx_block.shape[0]:
-            ctx_info = _more_rows(ctx_info, n_ctx + 1)
-            ctx_block = _more_rows(ctx_block, n_ctx + 1)
-            ctx_link = _more_rows(ctx_link, n_ctx + 1)
+            ctx_info = _room(ctx_info, n_ctx + 1)
+            ctx_block = _room(ctx_block, n_ctx + 1)
+            ctx_link = _room(ctx_link, n_ctx + 1)
         spans = (a, b, cls_a, cls_b, id_a, id_b)
         ctx, n_after = open_context(
             codes, here, key, fl, hidden, spans, ctx_info, ctx_block, ctx_link, n_ctx
@@ -321,8 +312,8 @@ def walk_tree(fns, doc, n_bytes, keys, flags):
             node = _call1(fns[NEXT], node)
             continue
         top += 1
-        nodes = _more_rows(nodes, top + 1)
-        ctxs = _more_rows(ctxs, top + 1)
+        nodes = _room(nodes, top + 1)
+        ctxs = _room(ctxs, top + 1)
         nodes[top] = np.int64(node)
         ctxs[top] = ctx
         node = child

@@ -352,7 +352,8 @@ def lexbor_input(text: str, utf8: bytes | None = None) -> bytes | None:
 
     `utf8`, the text's UTF-8 bytes if the caller has them, saves encoding it again.
     """
-    if "\x00" in text:
+    has_nul = (b"\x00" in utf8) if utf8 is not None else ("\x00" in text)  # bytes: a memchr
+    if has_nul:
         text, utf8 = text.replace("\x00", ""), None
     declaration = _XML_DECL.match(text)  # match, not sub: sub would try every position
     if declaration:
@@ -360,12 +361,6 @@ def lexbor_input(text: str, utf8: bytes | None = None) -> bytes | None:
     if not text or text.isspace():
         return None
     return text.encode("utf-8", "ignore") if utf8 is None else utf8
-
-
-def parse_html(text: str, utf8: bytes | None = None) -> LexborHTMLParser | None:
-    """Parse as a browser would (lexbor, HTML5): DTDs and entities are never fetched or expanded."""
-    data = lexbor_input(text, utf8)
-    return None if data is None else LexborHTMLParser(data)
 
 
 _KEYS, _FLAGS = tag_table(BLOCK_TAGS, SKIP_TAGS)

@@ -301,7 +301,7 @@ def test_sanitize_hands_over_utf8_only_when_nothing_was_dropped():
 
 
 def test_lexbor_fed_bytes_segments_as_fed_text(harbour_html):
-    """The classifier hands lexbor the page's UTF-8 bytes; parse_html drops them wherever it
+    """The classifier hands lexbor the page's UTF-8 bytes; lexbor_input drops them wherever it
     changes the text itself (NULs, an XML declaration)."""
     from clf.decode import decode
     from clf.safety import sanitize_utf8

@@ -6,9 +6,9 @@ compiled numba kernels, and everything else (the Python around them, str encodin
 cProfile over `classify_many` of the comparison's held-out pages (`training.compare`), run
 `--repeats` times after a warm-up; a function's own time is credited to its group. numba
 kernels are recognised as the dispatchers they are; lexbor is the own time of `Lexbor.walk`
-(its ctypes calls: create, parse, destroy) and, on the markup path, of `serialise`. cProfile adds its cost to every
-Python call, so the "Python" group is an upper bound, and the total is slower than an
-unprofiled run.
+(its ctypes calls: create, parse, destroy) and, on the markup path, of `serialise`.
+cProfile adds its cost to every Python call, so the "Python" group is an upper bound, and the
+total is slower than an unprofiled run.
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ import clf
 from training.compare import as_text_page, held_out_pages
 from training.data import DEFAULT_DATA
 
-LEXBOR = {("segment.py", "serialise"), ("dom.py", "walk")}  # own time: lexbor's parse
+LEXBOR = {("segment.py", "serialise"), ("dom.py", "walk")}  # own time: lexbor's C code
 
 
 def _compiled(filename: str, name: str) -> bool:
