@@ -369,7 +369,7 @@ def _rotl32(x, r):
     return ((x << np.uint64(r)) | (x >> np.uint64(32 - r))) & _M32
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, _nrt=False)
 def murmur3_32(data, n) -> int:
     """MurmurHash3 x86_32 (seed 0) of data[:n] as a signed 32-bit int, as scikit-learn's
     murmurhash3_32 gives it for the UTF-8 bytes of a string."""
@@ -403,7 +403,7 @@ def murmur3_32(data, n) -> int:
     return np.int64(h) - 2**32 if h >= np.uint64(2**31) else np.int64(h)
 
 
-@njit(cache=True, nogil=True, inline="always")
+@njit(cache=True, nogil=True, _nrt=False)
 def column_of(data, n, n_features) -> int:
     """HashingVectorizer's column (|murmur3|, sign dropped) of the UTF-8 bytes data[:n]."""
     h = murmur3_32(data, n)

@@ -62,11 +62,26 @@ def test_tree_and_markup_walks_agree(page):
     _same(page)
 
 
-def test_agree_on_the_example_and_where_arrays_grow():
+def test_agree_on_the_example_and_where_the_walk_needs_more_room(monkeypatch):
     _same((EXAMPLES / "harbour.html").read_text(encoding="utf-8"))
-    _same("<div>" * 300 + "deep" + "</div>" * 300)  # the open-element stack grows
-    _same("".join(f"<p class='c{i}'>para {i}</p>" for i in range(3000)))  # contexts, segments
-    _same("<p>" + "long words " * 2000 + "</p>")  # one text node over the scratch buffer
+    scales = []
+    walk_tree = clf.dom.walk_tree
+
+    def counted(fns, doc, n_bytes, keys, flags, scale):
+        scales.append(scale)
+        return walk_tree(fns, doc, n_bytes, keys, flags, scale)
+
+    monkeypatch.setattr(clf.dom, "walk_tree", counted)
+    needs_more = [
+        "<div>" * 300 + "deep" + "</div>" * 300,  # the open-element stack
+        "".join(f"<p class='c{i}'>para {i}</p>" for i in range(5000)),  # contexts, segments
+        "<div class='" + "<" * 1000 + "'>q</div>",  # escaped values longer than the page
+    ]
+    for page in needs_more:
+        scales.clear()
+        _same(page)
+        assert scales == [1, 8]  # walked again, with more room
+    _same("<p>" + "long words " * 2000 + "</p>")  # one long text node
     _same("<p>" + "&amp;" * 500 + "</p><div class='" + "&quot;" * 400 + "x'>q</div>")
 
 
