@@ -14,6 +14,7 @@ from numba import njit
 
 from clf.cues import LETTER, WORD, _one_of
 from clf.hashing import STEP
+from clf.jit import array_helper
 from clf.markup import same_span
 
 SHINGLE = 5
@@ -21,7 +22,7 @@ TRIM_CHARS = np.array([ord(c) for c in " ,.;:!?，。；：！？-–—|"], dty
 PREFIX = 8  # kept parts this long or longer are looked up by their first 8 characters
 
 
-@njit(cache=True, nogil=True, _nrt=False)
+@array_helper
 def _word(x, classes) -> bool:
     return x < classes.shape[0] and (classes[x] & WORD) != 0
 
@@ -44,7 +45,7 @@ def _table_size(n) -> int:
     return size
 
 
-@njit(cache=True, nogil=True, _nrt=False)
+@array_helper
 def _slot(keys, key) -> int:
     """Where key (never 0) sits in an open-addressing set, or the empty slot it would take."""
     mask = len(keys) - 1
@@ -54,7 +55,7 @@ def _slot(keys, key) -> int:
     return slot
 
 
-@njit(cache=True, nogil=True, _nrt=False)
+@array_helper
 def _insert(keys, key) -> bool:
     """Add key to the set; False if it was there already."""
     slot = _slot(keys, key)
@@ -64,7 +65,7 @@ def _insert(keys, key) -> bool:
     return True
 
 
-@njit(cache=True, nogil=True, _nrt=False)
+@array_helper
 def _contains(keys, key) -> bool:
     return keys[_slot(keys, key)] == key
 
@@ -80,7 +81,7 @@ def _fmix(h) -> np.int64:
     return np.int64(h | np.uint64(1))  # never 0, the empty-slot mark
 
 
-@njit(cache=True, nogil=True, _nrt=False)
+@array_helper
 def _hash(codes, a, b) -> np.int64:
     h = np.uint64(b - a)
     for i in range(a, b):
@@ -88,7 +89,7 @@ def _hash(codes, a, b) -> np.int64:
     return _fmix(h)
 
 
-@njit(cache=True, nogil=True, _nrt=False)
+@array_helper
 def _starts_with(codes, a, b, pa, pb) -> bool:
     """Whether codes[a:b] starts with, and is strictly longer than, the earlier part pa:pb."""
     return pb - pa < b - a and same_span(codes, a, a + pb - pa, pa, pb)

@@ -13,6 +13,7 @@ from functools import cache
 import numpy as np
 from numba import njit
 
+from clf.jit import array_helper
 from clf.markup import _isspace
 
 CUE_NAMES = ("ends_ellipsis", "ends_sentence", "bullet", "ellipses", "inner_ellipsis")
@@ -47,7 +48,7 @@ def digits() -> np.ndarray:
     return (char_classes() & DIGIT).astype(np.bool_)
 
 
-@njit(cache=True, nogil=True, _nrt=False)
+@array_helper
 def _one_of(x, chars) -> bool:
     for c in chars:
         if x == c:
@@ -55,7 +56,7 @@ def _one_of(x, chars) -> bool:
     return False
 
 
-@njit(cache=True, nogil=True, _nrt=False)
+@array_helper
 def _ellipsis_at(codes, i, end) -> int:
     """Length of the ellipsis ("...", "…", "。。") starting at i, 0 if none."""
     x = codes[i]
@@ -68,12 +69,12 @@ def _ellipsis_at(codes, i, end) -> int:
     return 0
 
 
-@njit(cache=True, nogil=True, _nrt=False)
+@array_helper
 def _is_digit(x, table) -> bool:
     return x < table.shape[0] and table[x]
 
 
-@njit(cache=True, nogil=True, _nrt=False)
+@array_helper
 def _bullet(codes, s, e, digit) -> bool:
     """`\\s*(?:[-–—•*·>»]|\\d{1,2}[.)、]\\s)` matches at the start of codes[s:e]."""
     i = s

@@ -147,8 +147,8 @@ def _decode_at(addr, i, n):
 def _put_escaped(codes, pos, addr, n, attribute):
     """Append the UTF-8 bytes addr[:n] as lexbor's serialiser writes them (& < > and
     no-break spaces escaped; in an attribute value also "), so `clf.markup`'s readers of
-    class, id, style and title spans see what they saw in the markup. `codes` has room for
-    6·n more; returns the new end."""
+    class, id, style and title spans see what they saw in the markup. The caller has made
+    sure they fit (`_fits`); returns the new end."""
     i = 0
     while i < n:
         x, i = _decode_at(addr, i, n)
@@ -173,8 +173,11 @@ def _put_escaped(codes, pos, addr, n, attribute):
 
 
 @njit(cache=True, nogil=True)
-def _escaped_size(addr, n, attribute):
-    """How many code points `_put_escaped` writes for the UTF-8 bytes addr[:n]."""
+def _fits(pos, room, addr, n, attribute) -> bool:
+    """Whether `_put_escaped` of the UTF-8 bytes addr[:n] at `pos` stays within `room`: at
+    most six code points a byte, counted exactly only when that bound does not fit."""
+    if pos + 6 * n <= room:
+        return True
     size = i = 0
     while i < n:
         x, i = _decode_at(addr, i, n)
@@ -182,7 +185,7 @@ def _escaped_size(addr, n, attribute):
             5 if x == 38 else 6 if x == 0xA0 else 4 if x == 60 or x == 62
             else 6 if x == 34 and attribute else 1
         )  # fmt: skip
-    return size
+    return pos + size <= room
 
 
 @njit(cache=True, nogil=True, inline="always")
@@ -221,8 +224,8 @@ def walk_tree(fns, doc, n_bytes, keys, flags, scale):
 
     Returns what it does, plus the code points the contexts' spans and the title span index
     (`codes`: tag names, escaped class and id values, the escaped title), in place of the
-    page's markup; or None where the page needs more room than `scale` gives (`walk` then
-    walks it again with a larger one).
+    page's markup; or None where the page needs more room than `scale` gives
+    (`walk_document` then walks it again with a larger one).
 
     The arrays have a fixed size for the whole walk: growing them as needed means rebinding
     them in the loop, and numba then updates their reference counts (atomic operations) at
@@ -286,7 +289,7 @@ def walk_tree(fns, doc, n_bytes, keys, flags, scale):
         name = _call2(fns[ELEMENT_NAME], node, size_at)
         a = pos
         n = np.int64(size[0])
-        if pos + 6 * n > room and pos + _escaped_size(name, n, False) > room:
+        if not _fits(pos, room, name, n, False):
             return None
         pos = b = _put_escaped(codes, pos, name, n, False)
         key = _key(codes, a, b)
@@ -309,7 +312,7 @@ def walk_tree(fns, doc, n_bytes, keys, flags, scale):
                 value = _call2(fns[ATTR_VALUE], attr, size_at)
                 va = pos
                 n = np.int64(size[0]) if value else 0
-                if pos + 6 * n > room and pos + _escaped_size(value, n, True) > room:
+                if not _fits(pos, room, value, n, True):
                     return None
                 pos = vb = _put_escaped(codes, pos, value, n, True)
                 if which == 1:
@@ -338,7 +341,7 @@ def walk_tree(fns, doc, n_bytes, keys, flags, scale):
             t = child
             while t != 0 and _call1_32(fns[TYPE], t) == TEXT_NODE:
                 addr, n = _text_of(t)
-                if pos + 6 * n > room and pos + _escaped_size(addr, n, False) > room:
+                if not _fits(pos, room, addr, n, False):
                     return None
                 pos = _put_escaped(codes, pos, addr, n, False)
                 t = _call1(fns[NEXT], t)

@@ -15,6 +15,8 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
+from clf.jit import array_helper
+
 STEP = np.uint64(1_000_003)
 MIX = np.uint64(0x9E3779B97F4A7C15)  # Fibonacci hashing multiplier
 PUNCT = np.array([ord(c) for c in ".,;:!?。，、；：！？"], dtype=np.uint32)
@@ -369,7 +371,7 @@ def _rotl32(x, r):
     return ((x << np.uint64(r)) | (x >> np.uint64(32 - r))) & _M32
 
 
-@njit(cache=True, nogil=True, _nrt=False)
+@array_helper
 def murmur3_32(data, n) -> int:
     """MurmurHash3 x86_32 (seed 0) of data[:n] as a signed 32-bit int, as scikit-learn's
     murmurhash3_32 gives it for the UTF-8 bytes of a string."""
@@ -403,7 +405,7 @@ def murmur3_32(data, n) -> int:
     return np.int64(h) - 2**32 if h >= np.uint64(2**31) else np.int64(h)
 
 
-@njit(cache=True, nogil=True, _nrt=False)
+@array_helper
 def column_of(data, n, n_features) -> int:
     """HashingVectorizer's column (|murmur3|, sign dropped) of the UTF-8 bytes data[:n]."""
     h = murmur3_32(data, n)

@@ -18,6 +18,8 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
+from clf.jit import array_helper
+
 BLOCK, SKIP, VOID, RAW = 1, 2, 4, 8
 SKIPPED = -2  # context of hidden text (scripts, head, hidden elements and all below them)
 _ALPHABET = "abcdefghijklmnopqrstuvwxyz0123456789-"
@@ -86,7 +88,7 @@ def _isspace(x) -> bool:
     )
 
 
-@njit(cache=True, nogil=True, _nrt=False)
+@array_helper
 def _key(c, a, b) -> int:
     if b <= a or b - a > 10:
         return -1
@@ -105,7 +107,7 @@ def _key(c, a, b) -> int:
     return k
 
 
-@njit(cache=True, nogil=True, _nrt=False)
+@array_helper
 def _flags(keys, flags, key) -> int:
     if key < 0:
         return 0
@@ -113,7 +115,7 @@ def _flags(keys, flags, key) -> int:
     return flags[i] if i < keys.shape[0] and keys[i] == key else 0
 
 
-@njit(cache=True, nogil=True, _nrt=False)
+@array_helper
 def _equals(c, a, b, word) -> bool:
     if b - a != len(word):
         return False
@@ -123,7 +125,7 @@ def _equals(c, a, b, word) -> bool:
     return True
 
 
-@njit(cache=True, nogil=True, _nrt=False)
+@array_helper
 def same_span(c, a1, b1, a2, b2) -> bool:
     """Whether c[a1:b1] and c[a2:b2] hold the same code points."""
     if b1 - a1 != b2 - a2:
@@ -134,7 +136,7 @@ def same_span(c, a1, b1, a2, b2) -> bool:
     return True
 
 
-@njit(cache=True, nogil=True, _nrt=False)
+@array_helper
 def _has_token(c, a, b) -> bool:
     """Whether a class/id value has a token the segmenter keeps: [a-z0-9]{2,29}, any case."""
     run = 0
@@ -154,7 +156,7 @@ def _has_token(c, a, b) -> bool:
     return False
 
 
-@njit(cache=True, nogil=True, _nrt=False)
+@array_helper
 def _after(c, i, b, word) -> int:
     """Position after `word` (ASCII, case-insensitive) if it starts at i, else -1."""
     if i + len(word) > b:
@@ -168,7 +170,7 @@ def _after(c, i, b, word) -> int:
     return i + len(word)
 
 
-@njit(cache=True, nogil=True, _nrt=False)
+@array_helper
 def _hidden_style(c, a, b) -> bool:
     """`display\\s*:\\s*none` or `visibility\\s*:\\s*hidden` anywhere in a style value."""
     for i in range(a, b):
@@ -177,7 +179,7 @@ def _hidden_style(c, a, b) -> bool:
     return False
 
 
-@njit(cache=True, nogil=True, _nrt=False)
+@array_helper
 def _property_is(c, i, b, prop, value) -> bool:
     """`prop\\s*:\\s*value` (ASCII, any case) starting at c[i]."""
     j = _after(c, i, b, prop)
@@ -193,7 +195,7 @@ def _property_is(c, i, b, prop, value) -> bool:
     return _after(c, j, b, value) >= 0
 
 
-@njit(cache=True, nogil=True, inline="always")
+@njit(cache=True, nogil=True)
 def _find(c, i, x) -> int:
     n = c.shape[0]
     while i < n and c[i] != x:
@@ -201,7 +203,7 @@ def _find(c, i, x) -> int:
     return i
 
 
-@njit(cache=True, nogil=True, inline="always")
+@njit(cache=True, nogil=True)
 def _tag_at(c, i, word, closing) -> bool:
     """`<word` (or `</word`), any case, followed by whitespace, '/' or '>', at c[i]."""
     n = c.shape[0]
@@ -214,7 +216,7 @@ def _tag_at(c, i, word, closing) -> bool:
     return j >= 0 and (j == n or c[j] == 47 or c[j] == 62 or _isspace(c[j]))
 
 
-@njit(cache=True, nogil=True, inline="always")
+@njit(cache=True, nogil=True)
 def _end_tag(c, i, a, b) -> int:
     """Where the end tag of a raw-text element (name at c[a:b]) starts, at or after i.
 
@@ -247,7 +249,7 @@ def _end_tag(c, i, a, b) -> int:
     return n
 
 
-@njit(cache=True, nogil=True, _nrt=False)
+@array_helper
 def _decoded(c, i, b, raw):
     """The code point at c[i] after entity decoding, and where the next one starts."""
     x = c[i]
@@ -272,7 +274,7 @@ def _decoded(c, i, b, raw):
 OUT, RUN_START, RUN_BLOCK, RUN_LINK, PENDING_SPACE, BOUNDARY, N_SEGMENTS = range(7)
 
 
-@njit(cache=True, nogil=True, _nrt=False)
+@array_helper
 def _flush(st, block, out, seg):
     """End the current run (a segment if it has text); the next run belongs to `block`."""
     if st[OUT] > st[RUN_START]:
@@ -288,7 +290,7 @@ def _flush(st, block, out, seg):
     st[RUN_BLOCK] = block
 
 
-@njit(cache=True, nogil=True, _nrt=False)
+@array_helper
 def _text(c, a, b, raw, ctx, ctx_block, ctx_link, st, out, seg):
     """One text node c[a:b]: whitespace-only nodes only separate words; visible text joins
     the current run, or starts a new one after a block boundary or in another block."""
@@ -341,7 +343,7 @@ def _text(c, a, b, raw, ctx, ctx_block, ctx_link, st, out, seg):
         st[RUN_LINK] += stripped
 
 
-@njit(cache=True, nogil=True, _nrt=False)
+@array_helper
 def open_context(c, parent, key, fl, hidden, spans, ctx_info, ctx_block, ctx_link, n_ctx):
     """The context an element opens below `parent`, and the new count of contexts: hidden
     elements and all below them are SKIPPED; a plain inline element (no class/id token, not a

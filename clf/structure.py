@@ -18,6 +18,7 @@ import numpy as np
 from numba import njit
 
 from clf.hashing import column_of
+from clf.jit import array_helper
 from clf.markup import code_tuple
 
 STRUCT_BITS = 14
@@ -39,7 +40,7 @@ def row_documents(contexts: np.ndarray, n_contexts: int) -> np.ndarray:
 KELVIN, DOTTED_I = 0x212A, 0x130
 
 
-@njit(cache=True, nogil=True, _nrt=False)
+@array_helper
 def _put(buf, m, x) -> int:
     """Append code point x to buf[m:] as UTF-8; the new length."""
     if x < 0x80:
@@ -107,7 +108,7 @@ def _token_char(x) -> bool:
     return (48 <= x <= 57) or (97 <= x <= 122) or (65 <= x <= 90) or x == KELVIN or x == DOTTED_I
 
 
-@njit(cache=True, nogil=True, _nrt=False)
+@array_helper
 def _tokens(c, a, b, starts, ends, n) -> int:
     """Append the spans of the tokens of the attribute value c[a:b] (a < 0: absent)."""
     if a < 0:
