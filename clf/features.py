@@ -38,15 +38,14 @@ from clf.hashing import (
     word_counts,
 )
 from clf.segment import Segment, Segments
+from clf.shallow import N_DENSE, neighbour_rows, own_rows
 from clf.structure import STRUCT_FEATURES
 
 if TYPE_CHECKING:  # training only: run time never imports scipy
     import scipy.sparse as sp
 
-TEXT_CHARS = 400  # long paragraphs are identified by their start and end
-CHAR_BITS, WORD_BITS = 18, 16
-CHAR_FEATURES, WORD_FEATURES = 2**CHAR_BITS, 2**WORD_BITS
-NGRAMS = (1, 4)
+WORD_BITS = 16
+WORD_FEATURES = 2**WORD_BITS
 ELLIPSES = ("...", "…", "。。")  # truncation marks of teasers (see clf/cues.py)
 # Lines that open with a byline/source/credit cue (also used to label training data).
 BYLINE_WORDS = (
@@ -87,8 +86,35 @@ _MAY_OPEN_BYLINE[[i for i in range(128) if chr(i).isspace()]] = True  # the rege
 _MAY_OPEN_BYLINE[[ord(c) for w in BYLINE_WORDS if w.isascii() for c in w[0] + w[0].upper()]] = True
 _MAY_OPEN_BYLINE[128] = True
 NEIGHBOUR_OFFSETS = (-2, -1, 1, 2)
-N_DENSE = 21
 DENSE_COLUMNS = N_DENSE * (1 + len(NEIGHBOUR_OFFSETS))  # with the neighbours' copies
+_OFFSETS = np.array(NEIGHBOUR_OFFSETS, dtype=np.int64)
+_ZERO, _ONE = np.zeros(DENSE_COLUMNS), np.ones(DENSE_COLUMNS)  # no standardisation
+
+
+@dataclass(frozen=True)
+class CharInput:
+    """What the character n-gram family reads of a segment: part of a fitted model, since
+    its columns and IDF depend on it. A text longer than `head + tail` characters is known
+    by its first `head` and last `tail` (joined by a space); n-grams of `ngrams[0]` to
+    `ngrams[1]` characters hash into 2**`bits` columns."""
+
+    bits: int = 18
+    ngrams: tuple[int, int] = (1, 4)
+    head: int = 300
+    tail: int = 100
+
+    @property
+    def limit(self) -> int:
+        return self.head + self.tail
+
+    @property
+    def features(self) -> int:
+        return 2**self.bits
+
+
+CHAR_INPUT = CharInput()  # what a new model reads
+LEGACY_CHAR_INPUT = CharInput(18, (1, 4), 300, 100)  # what models made before clf 0.5 read
+CHAR_FEATURES = CHAR_INPUT.features
 
 
 CHUNK_SEGMENTS = 20_000  # bounds the temporary n-gram arrays when featurising a corpus
@@ -107,18 +133,6 @@ def _chunks(pages: list[Segments], size: int) -> list[list[Segments]]:
     return out
 
 
-def with_neighbours(own: np.ndarray, offsets: tuple[int, ...] = NEIGHBOUR_OFFSETS) -> np.ndarray:
-    """Each row followed by the rows at the given offsets (zeros beyond the page edges)."""
-    n, d = own.shape
-    blocks = [own]
-    for off in offsets:
-        shifted = np.zeros((n, d), dtype=own.dtype)
-        if off < 0 and n > -off:
-            shifted[-off:] = own[:off]
-        elif off > 0 and n > off:
-            shifted[:-off] = own[off:]
-        blocks.append(shifted)
-    return np.hstack(blocks)
 
 
 def _bylines(texts: list[str], lengths: np.ndarray, first: np.ndarray) -> np.ndarray:
@@ -145,40 +159,14 @@ def _is_title(tags: list[str]) -> np.ndarray:
     return out
 
 
-def _page_dense(
-    segs: Segments, text: np.ndarray, counts: np.ndarray, cues: np.ndarray, sim: np.ndarray
-) -> np.ndarray:
-    """Shallow features of one page's segments (`text`: each one's length, first code point
-    and copies on the page, itself included; counts are per clipped text, cues per text)."""
-    n, texts = len(segs), segs.texts
-    L = text[:, 0].astype(np.float64)
-    clipped = np.minimum(L, TEXT_CHARS + 1)
-    title = _is_title(segs.tags)
-    out = np.empty((n, N_DENSE))
-    out[:, 0] = np.log1p(L)
-    out[:, 1] = np.log1p(counts[:, 5])
-    out[:, 2] = segs.link_chars / L
-    out[:, 3] = counts[:, 3] / clipped
-    out[:, 4] = counts[:, 0] / clipped
-    out[:, 5] = counts[:, 2] / clipped
-    out[:, 6] = counts[:, 1] / clipped
-    out[:, 7] = np.arange(n) / n
-    out[:, 8:10] = cues[:, :2]
-    out[:, 10] = sim
-    out[:, 11] = title
-    out[:, 12] = segs.depths / 20.0
-    out[:, 13] = np.log1p(n)
-    out[:, 14] = cues[:, 2]
-    out[:, 15] = counts[:, 4] / clipped
-    out[:, 16] = np.log1p(text[:, 2] - 1.0)
-    out[:, 17] = L / L.sum()
-    out[:, 18:20] = cues[:, 3:5]
-    out[:, 20] = _bylines(texts, text[:, 0], text[:, 1])
-    return out
 
 
 Rows = tuple[np.ndarray, np.ndarray, np.ndarray]  # CSR (indptr, columns, values)
-FAMILIES = {"char": CHAR_FEATURES, "word": WORD_FEATURES, "struct": STRUCT_FEATURES}
+
+
+def family_widths(char: CharInput) -> dict[str, int]:
+    """The TF-IDF families in `Batch.X`'s column order, and their widths."""
+    return {"char": char.features, "word": WORD_FEATURES, "struct": STRUCT_FEATURES}
 
 
 def struct_tokens(seg: Segment) -> list[str]:
@@ -194,14 +182,14 @@ def struct_tokens(seg: Segment) -> list[str]:
     return parts
 
 
-def struct_token_columns(tokens: list[str]) -> np.ndarray:
-    """Columns of readable structure tokens in the stacked feature matrix, hashed by the
-    same compiled murmur3 as the hot path."""
+def struct_token_columns(tokens: list[str], char_features: int = CHAR_FEATURES) -> np.ndarray:
+    """Columns of readable structure tokens in the stacked feature matrix (after a char
+    family of `char_features` columns), hashed by the same compiled murmur3 as the hot path."""
     cols = [
         hashed_column(np.frombuffer(t.encode("utf-8", "surrogatepass"), np.uint8), STRUCT_FEATURES)
         for t in tokens
     ]
-    return CHAR_FEATURES + WORD_FEATURES + np.array(cols, dtype=np.int64)
+    return char_features + WORD_FEATURES + np.array(cols, dtype=np.int64)
 
 
 def _documents(segs: Segments) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -270,6 +258,7 @@ class Batch:
     own: list[np.ndarray]  # per page: shallow features (unscaled)
     bounds: np.ndarray  # page i is rows bounds[i]:bounds[i+1]
     text_view: np.ndarray  # per page: True for a text page's lines (`Segments.is_text`)
+    widths: dict[str, int]  # each family's columns (`family_widths`)
     # stage 1's sum over the families (featurize(stage1=...)); None when featurised for training
     sparse_linear: np.ndarray | None = None
 
@@ -287,7 +276,7 @@ class Batch:
         hstack of the blocks, without hstack's copies (a few GB on the training corpus)."""
         import scipy.sparse as sp
 
-        n, widths = len(self.dense), [FAMILIES[k] for k in self.families]
+        n, widths = len(self.dense), [self.widths[k] for k in self.families]
         per_row = np.count_nonzero(self.dense, axis=1)
         for indptr, _, _ in self.families.values():
             per_row += np.diff(indptr)
@@ -318,7 +307,8 @@ def stage1_tables(coef: np.ndarray, idf: dict[str, np.ndarray]) -> dict[str, np.
     per feature family an (n × (1 + k)) table whose rows are [idf, idf·w_1 … idf·w_k], and the
     dense block as (n_dense × k)."""
     out, start = {}, 0
-    for name, n in FAMILIES.items():
+    for name in ("char", "word", "struct"):  # `family_widths` order
+        n = len(idf[name])
         weights = coef[:, start : start + n].T
         out[name] = np.ascontiguousarray(np.column_stack([idf[name], idf[name][:, None] * weights]))
         start += n
@@ -329,7 +319,10 @@ def stage1_tables(coef: np.ndarray, idf: dict[str, np.ndarray]) -> dict[str, np.
 class Featurizer:
     """Fitted once on the training corpus; then a pure function of a page's segments."""
 
-    def __init__(self) -> None:
+    char = LEGACY_CHAR_INPUT  # a model pickled before clf 0.5 has no `char` of its own
+
+    def __init__(self, char: CharInput = CHAR_INPUT) -> None:
+        self.char = char
         self.idf: dict[str, np.ndarray] = {}
         self.mean = np.zeros(0)
         self.scale = np.ones(0)
@@ -337,17 +330,22 @@ class Featurizer:
     def _raw(
         self, pages: list[Segments], trim: bool
     ) -> tuple[dict[str, Rows], np.ndarray, np.ndarray, np.ndarray]:
-        """Counts per family, text counts, cues, and each text's length, first code point and
-        number of copies on its page; `trim` for rows kept past the call."""
-        codes, seps = code_points([t for segs in pages for t in segs.texts])
+        """Counts per family, text counts, cues, and per text its length, first code point,
+        copies on its page, byline cue and title flag; `trim` for rows kept past the call."""
+        texts = [t for segs in pages for t in segs.texts]
+        codes, seps = code_points(texts)
         bounds = np.cumsum([0] + [len(p) for p in pages])
         same = same_text_counts(codes, seps, bounds)  # a NUL in a text counts as the space
         # code_points put in its place; the segmenters' texts have none (clf.safety)
-        text = np.column_stack([np.diff(seps) - 1, codes[seps[:-1] + 1], same])
+        lengths, first = np.diff(seps) - 1, codes[seps[:-1] + 1]
+        byline = _bylines(texts, lengths, first)
+        title = _is_title([t for segs in pages for t in segs.tags])
+        text = np.column_stack([lengths, first, same, byline, title])
         cues = text_cues(codes, seps, digits())
-        codes, seps = clip(codes, seps, TEXT_CHARS, 300, 100)
+        char = self.char
+        codes, seps = clip(codes, seps, char.limit, char.head, char.tail)
         raw = {
-            "char": ngram_counts(codes, seps, CHAR_BITS, *NGRAMS, trim),
+            "char": ngram_counts(codes, seps, char.bits, *char.ngrams, trim),
             "word": word_counts(codes, seps, WORD_BITS, trim),
             "struct": _struct_counts(pages),
         }
@@ -369,39 +367,38 @@ class Featurizer:
         cues = np.concatenate([c[2] for c in chunks])
         text = np.concatenate([c[3] for c in chunks])
         # pop: each chunk's rows are freed as they are copied (a corpus is ~10 GB of them)
-        raw = {k: _stack([c[0].pop(k) for c in chunks]) for k in FAMILIES}
+        widths = family_widths(self.char)
+        raw = {k: _stack([c[0].pop(k) for c in chunks]) for k in widths}
         del chunks
         if fit:
             self.idf = {
-                k: document_frequency_idf(raw[k][1], len(counts), FAMILIES[k]) for k in FAMILIES
+                k: document_frequency_idf(raw[k][1], len(counts), n) for k, n in widths.items()
             }
         families: dict[str, Rows] = {}
         sparse_linear = None if stage1 is None else np.zeros((len(counts), N_CLASSES))
-        for k in FAMILIES:
+        for k in widths:
             p, c, v = raw.pop(k)  # its counts are freed once weighted
             if stage1 is None:
                 families[k] = (p, c, tfidf(p, c, v, self.idf[k]))
             else:
                 families[k] = (p, c, tfidf_dot(p, c, v, stage1[k], sparse_linear))
-        own = []
-        for i, segs in enumerate(pages):
-            rows = slice(int(bounds[i]), int(bounds[i + 1]))
-            if not segs:
-                own.append(np.zeros((0, N_DENSE)))
-                continue
-            first_is_title = segs.is_text or segs.tags[0] == "title"
-            sim = (
-                similarity_to_first(*_rows(families["char"], rows), CHAR_FEATURES)
-                if first_is_title
-                else np.zeros(len(segs))
-            )
-            own.append(_page_dense(segs, text[rows], counts[rows], cues[rows], sim))
-        ctx = [with_neighbours(d) for d in own if len(d)]
-        dense = np.vstack(ctx) if ctx else np.zeros((0, DENSE_COLUMNS))
+        first_is_title = np.array([bool(p) and (p.is_text or p.tags[0] == "title") for p in pages])
+        sim = similarity_to_first(*families["char"], bounds, first_is_title, self.char.features)
+        link_chars = np.concatenate([p.link_chars for p in pages] or [np.zeros(0, np.int64)])
+        depths = np.concatenate([p.depths for p in pages] or [np.zeros(0, np.int64)])
+        # text's columns: length, first code point, copies, byline cue, title flag
+        own_all = own_rows(
+            text, counts, cues, sim, text[:, 4], text[:, 3], link_chars, depths, bounds,
+            self.char.limit,
+        )  # fmt: skip
+        own = [own_all[bounds[i] : bounds[i + 1]] for i in range(len(pages))]
         if fit:
+            dense = neighbour_rows(own_all, bounds, _OFFSETS, _ZERO, _ONE)
             self.mean = dense.mean(axis=0)
             self.scale = dense.std(axis=0)
             self.scale[self.scale == 0] = 1.0
-        dense = (dense - self.mean) / self.scale
+            dense = (dense - self.mean) / self.scale
+        else:
+            dense = neighbour_rows(own_all, bounds, _OFFSETS, self.mean, self.scale)
         text_view = np.array([p.is_text for p in pages], dtype=bool)
-        return Batch(families, dense, own, bounds, text_view, sparse_linear)
+        return Batch(families, dense, own, bounds, text_view, widths, sparse_linear)

@@ -22,7 +22,7 @@ from sklearn.model_selection import GroupKFold
 from sklearn.pipeline import Pipeline, make_pipeline
 from sklearn.preprocessing import StandardScaler
 
-from clf.features import Featurizer, Rows
+from clf.features import CHAR_INPUT, CharInput, Featurizer, Rows
 from clf.model import LABELS, Linear, SegmentModel, context_features
 from clf.segment import Segment
 
@@ -58,13 +58,15 @@ def fit(
     noise_offset: bool = False,
     seed: int = 0,
     orders: int = 1,
+    char: CharInput = CHAR_INPUT,
 ) -> SegmentModel:
     """A model fitted on pages with per-segment labels (None = unknown, used only as
     context); `groups` are the pages' sites, `langs` their languages (for the noise offset).
     `seed` orders stage 1's SGD epochs: its final iterate, not an optimum, depends on it.
     With `orders` > 1 stage 1 is the mean of that many SGD runs in other orders (seeds
     seed·orders … seed·orders + orders − 1), which narrows that dependence; the shipped
-    model uses 3 (`train_and_evaluate --orders`), 1 here keeps small fits quick."""
+    model uses 3 (`train_and_evaluate --orders`), 1 here keeps small fits quick. `char` is
+    what the character n-grams read (`train_and_evaluate --char-input`)."""
     seeds = range(seed * orders, (seed + 1) * orders)
     keep = [i for i, p in enumerate(pages) if p]
     pages = [pages[i] for i in keep]
@@ -75,14 +77,15 @@ def fit(
     y = np.array([index.get(lab, -1) if lab else -1 for labs in labels for lab in labs])
     seg_page = np.repeat(np.arange(len(pages)), [len(p) for p in pages])
     log(f"featurising {len(y):,} segments of {len(pages):,} pages")
-    featurizer = Featurizer()
+    featurizer = Featurizer(char)
     batch = featurizer.featurize(pages, fit=True)
     X = batch.X
     # Stage 2's inputs read each page's shallow features and char rows again; the rest of
     # the batch is in X. Dropping it (and these once stage 2's table is made) keeps training
     # within about 16 GB.
     rows = [batch.page(i) for i in range(len(pages))]
-    reread = [(batch.own[i], batch.text(r)) for i, r in enumerate(rows)]
+    width = batch.widths["char"]
+    reread = [(batch.own[i], batch.text(r), width) for i, r in enumerate(rows)]
     page_is_text = batch.text_view
     text_view = page_is_text[seg_page]
     del batch
@@ -138,7 +141,7 @@ def _fitted_stage2(ctx: np.ndarray, y: np.ndarray, noise_bias: float) -> Linear:
 
 
 def _stage2_table(
-    oof: np.ndarray, rows: list[slice], reread: list[tuple[np.ndarray, Rows]]
+    oof: np.ndarray, rows: list[slice], reread: list[tuple[np.ndarray, Rows, int]]
 ) -> np.ndarray:
     """Stage 2's inputs for every page, from out-of-fold stage-1 probabilities."""
     return np.vstack([context_features(oof[r], *page) for r, page in zip(rows, reread)])

@@ -316,20 +316,28 @@ def add_product(x, weights, out) -> None:
 
 
 @njit(cache=True, nogil=True)
-def similarity_to_first(indptr, cols, values, n_features) -> np.ndarray:
-    """Cosine of each (L2-normalised) row to row 0."""
-    n = len(indptr) - 1
-    out = np.zeros(n, dtype=np.float64)
-    if n == 0:
-        return out
+def similarity_to_first(indptr, cols, values, bounds, pages, n_features) -> np.ndarray:
+    """Cosine of each (L2-normalised) row to the first row of its page (rows
+    bounds[p]:bounds[p + 1]) on the pages where `pages[p]`, else 0.
+
+    One vector serves the whole batch: each page's first row is written into it and taken
+    out again, where a fresh zeroed vector per page cost a 2 MB memset each.
+    """
+    out = np.zeros(len(indptr) - 1, dtype=np.float64)
     first = np.zeros(n_features, dtype=np.float64)
-    for k in range(indptr[0], indptr[1]):
-        first[cols[k]] = values[k]
-    for r in range(n):
-        total = 0.0
-        for k in range(indptr[r], indptr[r + 1]):
-            total += values[k] * first[cols[k]]
-        out[r] = total
+    for p in range(len(bounds) - 1):
+        lo, hi = bounds[p], bounds[p + 1]
+        if not pages[p] or lo == hi:
+            continue
+        for k in range(indptr[lo], indptr[lo + 1]):
+            first[cols[k]] = values[k]
+        for r in range(lo, hi):
+            total = 0.0
+            for k in range(indptr[r], indptr[r + 1]):
+                total += values[k] * first[cols[k]]
+            out[r] = total
+        for k in range(indptr[lo], indptr[lo + 1]):
+            first[cols[k]] = 0.0
     return out
 
 

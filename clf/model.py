@@ -15,7 +15,7 @@ from functools import cached_property
 import numpy as np
 
 from clf.context import context_rows, n_context, softmax_linear
-from clf.features import CHAR_FEATURES, N_DENSE, Batch, Featurizer, Rows, stage1_tables
+from clf.features import N_DENSE, Batch, Featurizer, Rows, stage1_tables
 from clf.hashing import similarity_to_centroid
 from clf.segment import LABELS, Segment
 
@@ -39,25 +39,26 @@ def ovr_proba(dense_weights: np.ndarray, intercept: np.ndarray, batch: Batch) ->
     return np.divide(prob, total, out=np.full_like(prob, 1 / 3), where=total > 0)
 
 
-def main_text_similarity(probs: np.ndarray, text: Rows) -> np.ndarray:
-    """Cosine of each segment to the article-probability-weighted centroid of the others.
+def main_text_similarity(probs: np.ndarray, text: Rows, n_features: int) -> np.ndarray:
+    """Cosine of each segment to the article-probability-weighted centroid of the others
+    (`text`: char TF-IDF rows with columns below `n_features`, the family's width).
 
     Teasers for other stories look like article text but are about something else.
     """
-    return similarity_to_centroid(*text, np.ascontiguousarray(probs[:, 0]), CHAR_FEATURES)
+    return similarity_to_centroid(*text, np.ascontiguousarray(probs[:, 0]), n_features)
 
 
 N_CONTEXT = n_context(len(WINDOW), N_DENSE)
 _WINDOW = np.array(WINDOW, dtype=np.int64)
 
 
-def context_features(probs: np.ndarray, own: np.ndarray, text: Rows) -> np.ndarray:
+def context_features(probs: np.ndarray, own: np.ndarray, text: Rows, n_features: int) -> np.ndarray:
     """Stage-2 inputs for one page from its stage-1 probabilities (rows in segment order):
     columns as `clf.context.n_context` lists them."""
     if len(probs) == 0:
         return np.zeros((0, N_CONTEXT))
     probs = np.ascontiguousarray(probs)
-    return context_rows(probs, own, main_text_similarity(probs, text), _WINDOW)
+    return context_rows(probs, own, main_text_similarity(probs, text, n_features), _WINDOW)
 
 
 class SegmentModel:
@@ -118,5 +119,5 @@ class SegmentModel:
         rows = batch.page(i)
         if rows.start == rows.stop:
             return np.zeros((0, 3))
-        ctx = context_features(p1[rows], batch.own[i], batch.text(rows))
+        ctx = context_features(p1[rows], batch.own[i], batch.text(rows), batch.widths["char"])
         return self.stage2_proba(ctx, bool(batch.text_view[i]))

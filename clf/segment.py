@@ -403,9 +403,10 @@ def segments_of(markup: str, codes: np.ndarray, walked: tuple) -> Segments:
     with the structure columns of every context (`clf.structure`)."""
     out, rows, info, title_a, title_b = walked
     joined = out.tobytes().decode("utf-32-le", "surrogatepass")
-    texts = [joined[a:b] for a, b in rows[:, :2].tolist()]
+    # columns as 1-D lists: a 2-D tolist() makes a list per row, for the garbage collector
+    texts = [joined[a:b] for a, b in zip(rows[:, 0].tolist(), rows[:, 1].tolist())]
     contexts = rows[:, 2]  # OUTSIDE any block, or a row of info
-    tag_of = [markup[a:b] for a, b in info[:, 1:3].tolist()] + ["body"]
+    tag_of = [markup[a:b] for a, b in zip(info[:, 1].tolist(), info[:, 2].tolist())] + ["body"]
     tags = [tag_of[k] for k in contexts.tolist()]
     depths = np.append(info[:, 7], 0)[contexts]
     link_chars = rows[:, 3].copy()

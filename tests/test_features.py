@@ -266,7 +266,15 @@ def test_similarities_match_dense_cosines():
     indptr, cols, counts = ngram_counts(*code_points(_texts(12, seed=2)), 10, 1, 3)
     values = tfidf(indptr, cols, counts, np.ones(2**10))
     dense = sp.csr_matrix((values, cols, indptr), shape=(12, 2**10)).toarray()
-    np.testing.assert_allclose(similarity_to_first(indptr, cols, values, 2**10), dense @ dense[0])
+    one_page = similarity_to_first(indptr, cols, values, np.array([0, 12]), np.ones(1, bool), 2**10)
+    np.testing.assert_allclose(one_page, dense @ dense[0])
+    # pages of 5, 0, 4 and 3 rows, the third left out: each page against its own first row,
+    # with the vector emptied between pages
+    bounds, pages = np.array([0, 5, 5, 9, 12]), np.array([True, True, False, True])
+    want = np.zeros(12)
+    want[:5], want[9:] = dense[:5] @ dense[0], dense[9:] @ dense[9]
+    got = similarity_to_first(indptr, cols, values, bounds, pages, 2**10)
+    np.testing.assert_allclose(got, want)
     w = np.linspace(0.1, 1.0, 12)
     centroid = w @ dense
     expected = np.clip((dense @ centroid - w) / np.linalg.norm(centroid), 0, 1)
@@ -315,7 +323,7 @@ def test_training_matrix_is_scipys_hstack_array_for_array(monkeypatch):
     batch.dense[1, 4] = -0.0
     n = len(batch.dense)
     blocks = [
-        sp.csr_matrix((v, c, p), shape=(n, features.FAMILIES[k]))
+        sp.csr_matrix((v, c, p), shape=(n, batch.widths[k]))
         for k, (p, c, v) in batch.families.items()
     ]
     want = sp.hstack([*blocks, sp.csr_matrix(batch.dense)], format="csr")
@@ -326,7 +334,7 @@ def test_training_matrix_is_scipys_hstack_array_for_array(monkeypatch):
         assert a.dtype == b.dtype and np.array_equal(a, b), name
     monkeypatch.setattr(features, "CHUNK_SEGMENTS", 4)  # many chunks, stacked
     chunked = Featurizer().featurize(pages, fit=True)
-    for k in features.FAMILIES:
+    for k in batch.widths:
         for a, b in zip(chunked.families[k], f.featurize(pages).families[k]):
             assert np.array_equal(a, b)
     np.testing.assert_array_equal(chunked.dense, f.featurize(pages).dense)
@@ -392,7 +400,7 @@ def test_run_time_layers_equal_scikit_learn_with_the_shipped_weights(
     np.testing.assert_allclose(p1, stage1.predict_proba(batch.X), rtol=1e-12, atol=1e-15)
     for i, (probs, stage2) in enumerate(zip(m.predict_proba(pages), (html_stage2, text_stage2))):
         rows = batch.page(i)
-        ctx = context_features(p1[rows], batch.own[i], batch.text(rows))
+        ctx = context_features(p1[rows], batch.own[i], batch.text(rows), batch.widths["char"])
         np.testing.assert_allclose(probs, stage2.predict_proba(ctx), rtol=1e-12, atol=1e-15)
 
 
@@ -400,7 +408,6 @@ def _context_reference(probs: np.ndarray, own: np.ndarray, sim: np.ndarray) -> n
     """The stage-2 inputs as the numpy formulation wrote them before they were compiled."""
     from scipy.ndimage import uniform_filter1d
 
-    from clf.features import with_neighbours
     from clf.model import WINDOW
 
     n = len(probs)
@@ -454,3 +461,83 @@ def test_context_rows_of_a_page_with_no_article_mass():
 def test_title_flags_wherever_the_tag_is():
     for tags in (["title", "p", "div"], ["p", "div"], ["title", "p", "title"], ["p", "title"], []):
         assert _is_title(tags).tolist() == [float(t == "title") for t in tags]
+
+
+def with_neighbours(own: np.ndarray, offsets: tuple[int, ...]) -> np.ndarray:
+    """Each row followed by the rows at the given offsets (zeros beyond the page edges):
+    the numpy formulation of the neighbour copies, the reference for the compiled ones."""
+    n, d = own.shape
+    blocks = [own]
+    for off in offsets:
+        shifted = np.zeros((n, d), dtype=own.dtype)
+        if off < 0 and n > -off:
+            shifted[-off:] = own[:off]
+        elif off > 0 and n > off:
+            shifted[:-off] = own[off:]
+        blocks.append(shifted)
+    return np.hstack(blocks)
+
+
+def _dense_reference(segs: Segments, fz: Featurizer) -> tuple[np.ndarray, np.ndarray]:
+    """One page's shallow features and their standardised neighbour rows, as numpy wrote
+    them page by page before `clf.shallow` (the title similarity by a dense product)."""
+    from collections import Counter
+
+    from clf.features import NEIGHBOUR_OFFSETS
+
+    texts, n, limit = segs.texts, len(segs), fz.char.limit
+    codes, seps = code_points(texts)
+    cues = text_cues(codes, seps, digits())
+    clipped_codes = clip(codes, seps, limit, fz.char.head, fz.char.tail)
+    counts = char_counts(*clipped_codes, PUNCT, SEPARATORS)
+    sim = np.zeros(n)
+    if segs.is_text or segs.tags[0] == "title":
+        indptr, cols, raw = ngram_counts(*clipped_codes, fz.char.bits, *fz.char.ngrams)
+        values = tfidf(indptr, cols, raw, fz.idf["char"])
+        rows = sp.csr_matrix((values, cols, indptr), shape=(n, fz.char.features))
+        sim = (rows @ rows[0].T).toarray().ravel()
+    same = Counter(texts)
+    L = np.array([len(t) for t in texts], dtype=np.float64)
+    clipped = np.minimum(L, limit + 1)
+    out = np.empty((n, 21))
+    out[:, 0] = np.log1p(L)
+    out[:, 1] = np.log1p(counts[:, 5])
+    out[:, 2] = segs.link_chars / L
+    out[:, 3] = counts[:, 3] / clipped
+    out[:, 4] = counts[:, 0] / clipped
+    out[:, 5] = counts[:, 2] / clipped
+    out[:, 6] = counts[:, 1] / clipped
+    out[:, 7] = np.arange(n) / n
+    out[:, 8:10] = cues[:, :2]
+    out[:, 10] = sim
+    out[:, 11] = [t == "title" for t in segs.tags]
+    out[:, 12] = segs.depths / 20.0
+    out[:, 13] = np.log1p(n)
+    out[:, 14] = cues[:, 2]
+    out[:, 15] = counts[:, 4] / clipped
+    out[:, 16] = np.log1p(np.array([same[t] for t in texts]) - 1.0)
+    out[:, 17] = L / L.sum()
+    out[:, 18:20] = cues[:, 3:5]
+    out[:, 20] = [len(t) < 120 and BYLINE_CUE.match(t) is not None for t in texts]
+    return out, (with_neighbours(out, NEIGHBOUR_OFFSETS) - fz.mean) / fz.scale
+
+
+def test_compiled_shallow_features_equal_the_numpy_formulation(model, harbour_html, harbour_txt):
+    """`clf.shallow` writes a batch's shallow features and neighbour rows in one pass; they
+    must be what the per-page numpy code made, page by page, whatever the batch around."""
+    from clf.decode import decode
+    from clf.segment import segment
+
+    fz = model.model.featurizer
+    harbour = segment(decode(harbour_html))[1]
+    untitled = Segments.of([Segment(i, t, tag="p") for i, t in enumerate(_texts(9, seed=4))])
+    pages = [harbour, segment(harbour_txt)[1], Segments.of([]), untitled, harbour]
+    batch = fz.featurize(pages)
+    assert harbour.tags[0] == "title" and untitled.tags[0] != "title"
+    for i, segs in enumerate(pages):
+        if not segs:
+            assert batch.own[i].shape == (0, 21)
+            continue
+        own, dense = _dense_reference(segs, fz)
+        np.testing.assert_allclose(batch.own[i], own, rtol=1e-12, atol=1e-15)
+        np.testing.assert_allclose(batch.dense[batch.page(i)], dense, rtol=1e-12, atol=1e-12)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import pickle
 from dataclasses import replace
 
 import joblib
@@ -13,7 +14,7 @@ from sklearn.linear_model import SGDClassifier
 
 import clf
 from clf.context import softmax_linear
-from clf.features import Featurizer
+from clf.features import LEGACY_CHAR_INPUT, CharInput, Featurizer
 from clf.fit import NOISE_BIASES, _fit_stage1, _stage2, choose_noise_bias, folded_stage2
 from clf.model import Linear, SegmentModel
 from clf.safety import write_manifest
@@ -209,6 +210,8 @@ def test_small_train_run_writes_a_working_model(tmp_path):
             "--jobs",
             "1",
             "--noise-offset",
+            "--char-input",
+            "14,2,3,120,40",  # not the default: the model must carry what its n-grams read
         ]
     )
     written = json.loads((tmp_path / "metrics.json").read_text())
@@ -220,6 +223,12 @@ def test_small_train_run_writes_a_working_model(tmp_path):
     assert isinstance(model.model.stage2_text, Linear)  # training has text views: their own
     page = model.classify((EXAMPLES / "harbour.html").read_bytes())
     assert page.segments and {s.label for s in page.segments} <= set(clf.LABELS)
+    fz = model.model.featurizer
+    assert fz.char == CharInput(14, (2, 3), 120, 40) and len(fz.idf["char"]) == 2**14
+    cols = fz.featurize([page.segments]).families["char"][1]
+    assert 0 <= cols.min() and cols.max() < 2**14
+    # "aaaaaaaa" in 2- and 3-grams, each also touching one end: aa, _a, a_, aaa, _aa, aa_
+    assert len(fz.featurize([[Segment(0, "a" * 8, tag="p")]]).families["char"][1]) == 6
     again = train_and_evaluate.main(  # evaluation only: the same model scores the same
         ["--data", str(SHARED / "data"), "--out", str(tmp_path / "eval"), "--limit", "12",
          "--datasets", "l3s-gn1", "cleaneval", "cx-extractor-netease", "trafilatura-eval",
@@ -323,6 +332,15 @@ def test_a_model_made_before_plain_arrays_is_refused_with_a_clear_error(tmp_path
     write_manifest(path)
     with pytest.raises(clf.ModelError, match="older clf"):
         clf.load(path)
+
+
+def test_a_model_made_before_char_input_was_recorded_reads_what_it_was_trained_on():
+    """Models pickled before clf 0.5 carry no `char`: their n-grams were 1-4 characters of
+    the first 300 and last 100, in 2**18 columns, whatever a new model reads."""
+    fz = Featurizer(CharInput(12, (2, 2), 50, 10))
+    del fz.__dict__["char"]
+    old = pickle.loads(pickle.dumps(fz))
+    assert old.char == LEGACY_CHAR_INPUT == CharInput(18, (1, 4), 300, 100)
 
 
 def test_a_model_with_other_shallow_features_is_refused_with_a_clear_error(tmp_path, model):

@@ -73,7 +73,8 @@ def main(argv: list[str] | None = None) -> None:
             with stage("stage 1 (linear)"):
                 p1 = model.stage1_proba(batch)
             with stage("context features"):
-                ctx = context_features(p1, batch.own[0], batch.text(batch.page(0)))
+                text = batch.text(batch.page(0))
+                ctx = context_features(p1, batch.own[0], text, batch.widths["char"])
             with stage("stage 2 (linear)"):
                 probs = model.stage2_proba(ctx, segs.is_text)
             with stage("labels, clean article, quality"):

@@ -20,6 +20,7 @@ import joblib
 import numpy as np
 
 from clf.classifier import MODEL_NAME, ModelError, load
+from clf.features import CHAR_INPUT, CharInput
 from clf.fit import fit
 from clf.model import LABELS, SegmentModel
 from clf.safety import write_manifest
@@ -202,6 +203,21 @@ def validation_split(corpus: list[LabelledPage]) -> list[LabelledPage]:
     return [replace(p, test=is_validation_site(p.site)) for p in corpus if not p.test]
 
 
+def _char_spec(char: CharInput) -> str:
+    return f"{char.bits},{char.ngrams[0]},{char.ngrams[1]},{char.head},{char.tail}"
+
+
+def _char_input(spec: str) -> CharInput:
+    """`--char-input`'s BITS,LO,HI,HEAD,TAIL."""
+    try:
+        bits, lo, hi, head, tail = (int(x) for x in spec.split(","))
+    except ValueError:
+        raise argparse.ArgumentTypeError("expected five integers: BITS,LO,HI,HEAD,TAIL") from None
+    if not (8 <= bits <= 24 and 1 <= lo <= hi <= 8 and head > 0 and tail >= 0):
+        raise argparse.ArgumentTypeError(f"out of range: {spec}")
+    return CharInput(bits, (lo, hi), head, tail)
+
+
 def main(argv: list[str] | None = None) -> dict:
     ap = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -248,6 +264,15 @@ def main(argv: list[str] | None = None) -> dict:
         help="stage 1 as the mean of this many SGD runs in other orders (seeds "
         "seed·orders …; the shipped model: 3); narrows how far a retrain moves by chance",
     )
+    ap.add_argument(
+        "--char-input",
+        type=_char_input,
+        default=CHAR_INPUT,
+        metavar="BITS,LO,HI,HEAD,TAIL",
+        help="what the character n-grams read: 2**BITS columns, n-grams of LO to HI "
+        f"characters, a long text's first HEAD and last TAIL characters (default: "
+        f"{_char_spec(CHAR_INPUT)})",
+    )
     args = ap.parse_args(argv)
     if args.orders < 1:
         ap.error("--orders must be at least 1")
@@ -286,6 +311,7 @@ def main(argv: list[str] | None = None) -> dict:
             noise_offset=args.noise_offset,
             seed=args.seed,
             orders=args.orders,
+            char=args.char_input,
         )
     metrics = {
         "trained_on": {"pages": len(train), "sites": len({p.site for p in train})},
