@@ -56,18 +56,17 @@ def _slot(keys, key) -> int:
 
 
 @array_helper
-def _insert(keys, key) -> bool:
-    """Add key to the set; False if it was there already."""
-    slot = _slot(keys, key)
-    if keys[slot] == key:
-        return False
-    keys[slot] = key
-    return True
-
-
-@array_helper
-def _contains(keys, key) -> bool:
-    return keys[_slot(keys, key)] == key
+def _meet(seen, last, kept, met, k, hits, key, r) -> tuple[int, int]:
+    """Row r meets shingle `key`: if it is the row's first meeting, note its slot in
+    met[k] and count it (k + 1), and a hit if a kept text had it."""
+    slot = _slot(seen, key)
+    if seen[slot] != key:
+        seen[slot] = key
+    elif last[slot] == r:
+        return k, hits
+    last[slot] = r
+    met[k] = slot
+    return k + 1, hits + kept[slot]
 
 
 @njit(cache=True, nogil=True, inline="always")
@@ -102,12 +101,19 @@ def dedupe(codes, lowered, seps, classes, share):
     and whether it is a copy (at least `share` of its distinct shingles seen in kept texts
     before it).
 
-    `lowered` is the lower-cased text at the same positions, for the shingles.
+    `lowered` is the lower-cased text at the same positions, for the shingles. One table
+    holds every shingle met: `last` marks the row that last met it (so a row counts each of
+    its shingles once) and `kept` whether a kept text has it; a copy's shingles stay in the
+    table unkept. One lookup a shingle, where a table per row and a set of kept shingles
+    took three, and a fresh table per row.
     """
     n_rows = len(seps) - 1
     start = np.full(n_rows, -1, dtype=np.int64)
     copy = np.zeros(n_rows, dtype=np.bool_)
     seen = np.zeros(_table_size(len(codes) + n_rows), dtype=np.int64)
+    last = np.full(len(seen), -1, dtype=np.int32)
+    kept = np.zeros(len(seen), dtype=np.bool_)
+    met = np.empty(len(codes) + 1, dtype=np.int64)  # slots of the row's distinct shingles
     heads = np.zeros(_table_size(n_rows), dtype=np.int64)  # first-8 hash -> slot of chain
     head_rows = np.full(len(heads), -1, dtype=np.int64)
     chain = np.full(n_rows, -1, dtype=np.int64)  # next kept part with the same first 8
@@ -140,13 +146,10 @@ def dedupe(codes, lowered, seps, classes, share):
             if _word(x, classes):
                 norm[m] = x
                 m += 1
-        distinct = np.empty(max(m - SHINGLE + 1, 1), dtype=np.int64)
-        k = 0
+        k = hits = 0
         if 0 < m <= SHINGLE:
-            distinct[0] = _hash(norm, 0, m)
-            k = 1
+            k, hits = _meet(seen, last, kept, met, 0, hits, _hash(norm, 0, m), r)
         elif m > SHINGLE:
-            own = np.zeros(_table_size(m), dtype=np.int64)
             # _hash(norm, i, i + SHINGLE) rolled along: drop the first code, take the next
             g = np.uint64(0)
             for i in range(SHINGLE):
@@ -154,19 +157,13 @@ def dedupe(codes, lowered, seps, classes, share):
             for i in range(m - SHINGLE + 1):
                 if i:
                     g = (g - np.uint64(norm[i - 1]) * top) * STEP + np.uint64(norm[i + SHINGLE - 1])
-                h = _fmix(length + g)
-                if _insert(own, h):
-                    distinct[k] = h
-                    k += 1
+                k, hits = _meet(seen, last, kept, met, k, hits, _fmix(length + g), r)
         if k:
-            hits = 0
-            for j in range(k):
-                hits += _contains(seen, distinct[j])
             if hits >= share * k:
                 copy[r] = True
                 continue
             for j in range(k):
-                _insert(seen, distinct[j])
+                kept[met[j]] = True
         if b - a >= PREFIX:  # remember this kept part by its first 8 characters
             kept_a[r] = a
             key = _hash(codes, a, a + PREFIX)

@@ -133,8 +133,6 @@ def _chunks(pages: list[Segments], size: int) -> list[list[Segments]]:
     return out
 
 
-
-
 def _bylines(texts: list[str], lengths: np.ndarray, first: np.ndarray) -> np.ndarray:
     """Short segments that open with a byline/source/credit cue, given each text's length
     and first code point (0 if empty): the regex runs only where that character could open
@@ -157,8 +155,6 @@ def _is_title(tags: list[str]) -> np.ndarray:
     elif found:
         out[[i for i, t in enumerate(tags) if t == "title"]] = 1.0
     return out
-
-
 
 
 Rows = tuple[np.ndarray, np.ndarray, np.ndarray]  # CSR (indptr, columns, values)

