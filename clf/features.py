@@ -98,10 +98,10 @@ class CharInput:
     by its first `head` and last `tail` (joined by a space); n-grams of `ngrams[0]` to
     `ngrams[1]` characters hash into 2**`bits` columns."""
 
-    bits: int = 18
-    ngrams: tuple[int, int] = (1, 4)
-    head: int = 300
-    tail: int = 100
+    bits: int
+    ngrams: tuple[int, int]
+    head: int
+    tail: int
 
     @property
     def limit(self) -> int:
@@ -112,7 +112,7 @@ class CharInput:
         return 2**self.bits
 
 
-CHAR_INPUT = CharInput()  # what a new model reads
+CHAR_INPUT = CharInput(16, (1, 3), 150, 50)  # what a new model reads (the shipped one since 0.5)
 LEGACY_CHAR_INPUT = CharInput(18, (1, 4), 300, 100)  # what models made before clf 0.5 read
 CHAR_FEATURES = CHAR_INPUT.features
 
