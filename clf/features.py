@@ -32,6 +32,7 @@ from clf.hashing import (
     hashed_column,
     ngram_counts,
     similarity_to_first,
+    stacked_code_points,
     struct_columns,
     tfidf,
     tfidf_dot,
@@ -143,6 +144,19 @@ def _bylines(texts: list[str], lengths: np.ndarray, first: np.ndarray) -> np.nda
     for i in np.flatnonzero(maybe).tolist():
         out[i] = match(texts[i]) is not None
     return out
+
+
+def _code_points_of(pages: list[Segments], texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
+    """`code_points(texts)` of the pages' texts, from what the segmenter made where it did
+    (taken from the pages: nothing else reads them)."""
+    made = [p.codes for p in pages]
+    if all(m is None for m in made):
+        return code_points(texts)
+    for p in pages:
+        p.codes = None
+    return stacked_code_points(
+        [m if m is not None else code_points(p.texts) for m, p in zip(made, pages)]
+    )
 
 
 def _is_title(tags: list[str]) -> np.ndarray:
@@ -329,7 +343,7 @@ class Featurizer:
         """Counts per family, text counts, cues, and per text its length, first code point,
         copies on its page, byline cue and title flag; `trim` for rows kept past the call."""
         texts = [t for segs in pages for t in segs.texts]
-        codes, seps = code_points(texts)
+        codes, seps = _code_points_of(pages, texts)
         bounds = np.cumsum([0] + [len(p) for p in pages])
         same = same_text_counts(codes, seps, bounds)  # a NUL in a text counts as the space
         # code_points put in its place; the segmenters' texts have none (clf.safety)
@@ -395,6 +409,8 @@ class Featurizer:
             self.scale[self.scale == 0] = 1.0
             dense = (dense - self.mean) / self.scale
         else:
+            if len(self.mean) != DENSE_COLUMNS or len(self.scale) != DENSE_COLUMNS:
+                raise ValueError("featurize: the featurizer is not fitted (fit=True first)")
             dense = neighbour_rows(own_all, bounds, _OFFSETS, self.mean, self.scale)
         text_view = np.array([p.is_text for p in pages], dtype=bool)
         return Batch(families, dense, own, bounds, text_view, widths, sparse_linear)

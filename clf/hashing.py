@@ -38,6 +38,53 @@ def code_points(texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
     return codes, np.flatnonzero(codes == 0)
 
 
+@njit(cache=True, nogil=True)
+def run_code_points(text, starts, ends, head) -> tuple[np.ndarray, np.ndarray]:
+    """`code_points` of the texts head, text[starts[0]:ends[0]], text[starts[1]:ends[1]], …
+    (head left out when empty), from the segmenter's code points, without making the str
+    texts and encoding them again."""
+    n = len(starts)
+    first = 1 if len(head) else 0
+    size = 1 + len(head) + first
+    for r in range(n):
+        size += ends[r] - starts[r] + 1
+    codes = np.empty(size, dtype=np.uint32)
+    seps = np.empty(n + first + 1, dtype=np.int64)
+    codes[0] = 0
+    seps[0] = 0
+    pos = 1
+    if first:
+        for c in head:
+            codes[pos] = c if c != 0 else 32  # a NUL inside a text: a space, as code_points
+            pos += 1
+        codes[pos] = 0
+        seps[1] = pos
+        pos += 1
+    for r in range(n):
+        for i in range(starts[r], ends[r]):
+            c = text[i]
+            codes[pos] = c if c != 0 else 32
+            pos += 1
+        codes[pos] = 0
+        seps[first + r + 1] = pos
+        pos += 1
+    return codes, seps
+
+
+def stacked_code_points(
+    parts: list[tuple[np.ndarray, np.ndarray]],
+) -> tuple[np.ndarray, np.ndarray]:
+    """`code_points` of several lists of texts one after another, from each list's own."""
+    if len(parts) == 1:
+        return parts[0]
+    codes = np.concatenate([parts[0][0]] + [c[1:] for c, _ in parts[1:]])
+    seps, at = [parts[0][1]], len(parts[0][0]) - 1
+    for c, s in parts[1:]:
+        seps.append(s[1:] + at)
+        at += len(c) - 1
+    return codes, np.concatenate(seps)
+
+
 @njit(cache=True, nogil=True, inline="always")
 def _lower(c: np.uint32) -> np.uint64:
     if (65 <= c <= 90) or (0xC0 <= c <= 0xDE and c != 0xD7):

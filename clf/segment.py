@@ -13,7 +13,7 @@ import numpy as np
 from selectolax.lexbor import LexborHTMLParser
 
 from clf.dom import lexbor
-from clf.hashing import hashed_column
+from clf.hashing import hashed_column, run_code_points
 from clf.markup import context_spans, tag_table, walk
 from clf.structure import (
     IN_TITLE,
@@ -134,13 +134,14 @@ class Segments(Sequence[Segment]):
 
     `structure` holds the structure columns of the segments' contexts (doc_ptr, doc_cols, the
     document of each segment; `clf.structure`) when the segmenter made them (the markup walk;
-    text lines all share one). A slice is a plain list of `Segment`s, so stale columns cannot
-    follow it.
+    text lines all share one). `codes` holds the texts' `code_points` when the segmenter had
+    them at hand; the features take them (and drop them: a kept page need not hold them). A
+    slice is a plain list of `Segment`s, so stale columns cannot follow it.
     """
 
     __slots__ = (
-        "texts", "tags", "link_chars", "depths", "lines", "indices", "structure", "labels",
-        "scores", "probs", "_where", "_contexts", "_made", "_lock",
+        "texts", "tags", "link_chars", "depths", "lines", "indices", "structure", "codes",
+        "labels", "scores", "probs", "_where", "_contexts", "_made", "_lock",
     )  # fmt: skip
 
     def __init__(
@@ -154,8 +155,10 @@ class Segments(Sequence[Segment]):
         structure: tuple | None = None,
         where: PageContexts | None = None,  # paths and tokens: context `contexts[i]` of this
         contexts: list[int] | None = None,
+        codes: tuple[np.ndarray, np.ndarray] | None = None,  # code_points(texts)
     ) -> None:
         self.texts, self.tags, self.link_chars, self.depths = texts, tags, link_chars, depths
+        self.codes = codes
         n = len(texts)
         self.lines: list[int | None] = [None] * n if lines is None else lines
         self.indices, self.structure = indices, structure
@@ -411,6 +414,8 @@ def segments_of(markup: str, codes: np.ndarray, walked: tuple) -> Segments:
     depths = np.append(info[:, 7], 0)[contexts]
     link_chars = rows[:, 3].copy()
     title = _title(markup, title_a, title_b)
+    head = np.frombuffer(title.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
+    codes_of_texts = run_code_points(out, rows[:, 0], rows[:, 1], head)
     if title:  # first, as a headline copy
         texts.insert(0, title)
         tags.insert(0, "title")
@@ -420,7 +425,7 @@ def segments_of(markup: str, codes: np.ndarray, walked: tuple) -> Segments:
     structure = (doc_ptr, doc_cols, row_documents(contexts, len(info)))
     return Segments(
         texts, tags, link_chars, depths, structure=structure,
-        where=PageContexts(codes, info), contexts=contexts.tolist(),
+        where=PageContexts(codes, info), contexts=contexts.tolist(), codes=codes_of_texts,
     )  # fmt: skip
 
 

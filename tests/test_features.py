@@ -16,12 +16,15 @@ from clf.features import (
     BYLINE_CUE,
     BYLINE_WORDS,
     CHAR_FEATURES,
+    DENSE_COLUMNS,
+    LEGACY_CHAR_INPUT,
     STRUCT_FEATURES,
     WORD_FEATURES,
     Featurizer,
     _bylines,
     _is_title,
     _struct_counts,
+    family_widths,
     stage1_tables,
     struct_token_columns,
     struct_tokens,
@@ -541,3 +544,39 @@ def test_compiled_shallow_features_equal_the_numpy_formulation(model, harbour_ht
         own, dense = _dense_reference(segs, fz)
         np.testing.assert_allclose(batch.own[i], own, rtol=1e-12, atol=1e-15)
         np.testing.assert_allclose(batch.dense[batch.page(i)], dense, rtol=1e-12, atol=1e-12)
+
+
+def test_the_segmenters_code_points_are_the_texts_code_points(harbour_html):
+    """An HTML page's segments carry their texts' code points from the walk (title first);
+    the features read them in place of `code_points` of the texts, so they must be equal,
+    alone and stacked with other pages' (text pages have none and are encoded)."""
+    from clf.hashing import run_code_points, stacked_code_points
+
+    html = harbour_html.decode("utf-8")
+    pages = [segment_html(html), segment_text("one line\n\nand another"), segment_html("<p>x</p>")]
+    assert pages[0].tags[0] == "title" and pages[1].codes is None and pages[2].tags[0] != "title"
+    for p in (pages[0], pages[2]):
+        got = p.codes
+        want = code_points(p.texts)
+        assert all(np.array_equal(a, b) for a, b in zip(got, want))
+    parts = [p.codes or code_points(p.texts) for p in pages] + [code_points([])]
+    stacked = stacked_code_points(parts)
+    want = code_points([t for p in pages for t in p.texts])
+    assert all(np.array_equal(a, b) for a, b in zip(stacked, want))
+    # a NUL inside a run is a space, as code_points makes it; an empty head is no text
+    codes, seps = run_code_points(np.array([97, 0, 98, 99], np.uint32), np.array([0, 3]),
+                                  np.array([3, 4]), np.zeros(0, np.uint32))  # fmt: skip
+    want = code_points(["a\0b", "c"])
+    assert np.array_equal(codes, want[0]) and np.array_equal(seps, want[1])
+    fz = Featurizer(LEGACY_CHAR_INPUT)
+    fz.idf = {k: np.ones(n) for k, n in family_widths(fz.char).items()}
+    with pytest.raises(ValueError, match="not fitted"):
+        fz.featurize([segment_html(html)])
+    fz.mean, fz.scale = np.zeros(DENSE_COLUMNS), np.ones(DENSE_COLUMNS)
+    with_codes = fz.featurize([segment_html(html)])
+    assert pages[0].codes is not None
+    without = fz.featurize([pages[0]])  # taken by the first call: encoded again
+    assert pages[0].codes is None and fz.featurize([pages[0]]).families["char"][1].size
+    for k in with_codes.families:
+        for a, b in zip(with_codes.families[k], without.families[k]):
+            assert np.array_equal(a, b)
