@@ -3,8 +3,9 @@
     python -m training.speed_ab --base /tmp/ref          # this checkout against another
     git worktree add /tmp/ref HEAD~3                     # (one way to make the other)
 
-Each checkout runs in its own process with the same pages and the same model file, so only
-code differs. The two take turns on blocks of `--block` pages (about a tenth of a second
+Each checkout runs in its own process with the same pages and, by default, the same model
+file (this checkout's), so only code differs; `--own-models` gives each checkout its own
+`models/clf-model.joblib`, for a change of the model's inputs. The two take turns on blocks of `--block` pages (about a tenth of a second
 each), and within a block every page is classified `--repeats` times and its fastest run
 kept. This machine's speed drifts by ±20 % over tens of seconds; a slow spell then hits both
 checkouts alike, where timing one checkout after the other let it flip the result. Both
@@ -28,9 +29,9 @@ ROOT = Path(__file__).resolve().parent.parent
 SETS = ("dragnet", "cleaneval")
 
 
-def serve(code: Path, data: Path, per_set: int, repeats: int) -> None:
-    """Child: load the clf in `code`, then answer "start end" lines with the sum of the
-    pages' fastest runs in seconds."""
+def serve(code: Path, data: Path, per_set: int, repeats: int, model_root: Path) -> None:
+    """Child: load the clf in `code` and the model in `model_root`, then answer "start end"
+    lines with the sum of the pages' fastest runs in seconds."""
     if hasattr(os, "sched_setaffinity"):  # both on one core: the cores of a VM differ
         os.sched_setaffinity(0, {min(os.sched_getaffinity(0))})
     sys.path.insert(0, str(code))
@@ -39,7 +40,7 @@ def serve(code: Path, data: Path, per_set: int, repeats: int) -> None:
 
     if not Path(clf.__file__).resolve().is_relative_to(code.resolve()):
         raise SystemExit(f"imported clf from {clf.__file__}, not from {code}")
-    model = clf.load(ROOT / "models" / "clf-model.joblib")
+    model = clf.load(model_root / "models" / "clf-model.joblib")
     html = [p["html"] for name in SETS for _, p in zip(range(per_set), pages(data, name))]
     for h in html[:5]:  # compiled kernels, caches
         model.classify(h)
@@ -67,16 +68,22 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--repeats", type=int, default=5)
     ap.add_argument("--block", type=int, default=4, help="pages a checkout runs in one turn")
     ap.add_argument("--rounds", type=int, default=3)
+    ap.add_argument(
+        "--own-models", action="store_true", help="each checkout with its own shipped model"
+    )
     ap.add_argument("--serve", type=Path, help=argparse.SUPPRESS)  # child process
     args = ap.parse_args(argv)
     if args.serve:
-        serve(args.serve, args.data, args.pages, args.repeats)
+        serve(
+            args.serve, args.data, args.pages, args.repeats, args.serve if args.own_models else ROOT
+        )
         return
     procs = {}
     for name, code in (("base", args.base), ("this", ROOT)):
         cmd = [sys.executable, "-m", "training.speed_ab", "--base", str(args.base)]
         cmd += ["--data", str(args.data), "--pages", str(args.pages)]
         cmd += ["--repeats", str(args.repeats), "--serve", str(code)]
+        cmd += ["--own-models"] if args.own_models else []
         procs[name] = subprocess.Popen(
             cmd, cwd=ROOT, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
         )
