@@ -56,17 +56,24 @@ def _slot(keys, key) -> int:
 
 
 @array_helper
-def _meet(seen, last, kept, met, k, hits, key, r) -> tuple[int, int]:
+def _meet(table, met, k, hits, key, r) -> tuple[int, int]:
     """Row r meets shingle `key`: if it is the row's first meeting, note its slot in
-    met[k] and count it (k + 1), and a hit if a kept text had it."""
-    slot = _slot(seen, key)
-    if seen[slot] != key:
-        seen[slot] = key
-    elif last[slot] == r:
+    met[k] and count it (k + 1), and a hit if a kept text had it.
+
+    A slot of `table` is [key, 2·(last row that met it + 1) + kept] (0, 0 when empty).
+    """
+    mask = len(table) - 1
+    slot = (key * 0x9E3779B1) & mask
+    while table[slot, 0] != 0 and table[slot, 0] != key:
+        slot = (slot + 1) & mask
+    state = table[slot, 1]
+    if table[slot, 0] != key:
+        table[slot, 0] = key
+    elif state >> 1 == r + 1:
         return k, hits
-    last[slot] = r
+    table[slot, 1] = 2 * (r + 1) + (state & 1)
     met[k] = slot
-    return k + 1, hits + kept[slot]
+    return k + 1, hits + (state & 1)
 
 
 @njit(cache=True, nogil=True, inline="always")
@@ -102,17 +109,15 @@ def dedupe(codes, lowered, seps, classes, share):
     before it).
 
     `lowered` is the lower-cased text at the same positions, for the shingles. One table
-    holds every shingle met: `last` marks the row that last met it (so a row counts each of
-    its shingles once) and `kept` whether a kept text has it; a copy's shingles stay in the
-    table unkept. One lookup a shingle, where a table per row and a set of kept shingles
+    holds every shingle met, with the row that last met it (so a row counts each of its
+    shingles once) and whether a kept text has it; a copy's shingles stay in the table
+    unkept. One lookup a shingle, where a table per row and a set of kept shingles
     took three, and a fresh table per row.
     """
     n_rows = len(seps) - 1
     start = np.full(n_rows, -1, dtype=np.int64)
     copy = np.zeros(n_rows, dtype=np.bool_)
-    seen = np.zeros(_table_size(len(codes) + n_rows), dtype=np.int64)
-    last = np.full(len(seen), -1, dtype=np.int32)
-    kept = np.zeros(len(seen), dtype=np.bool_)
+    table = np.zeros((_table_size(len(codes) + n_rows), 2), dtype=np.int64)  # see _meet
     met = np.empty(len(codes) + 1, dtype=np.int64)  # slots of the row's distinct shingles
     heads = np.zeros(_table_size(n_rows), dtype=np.int64)  # first-8 hash -> slot of chain
     head_rows = np.full(len(heads), -1, dtype=np.int64)
@@ -148,7 +153,7 @@ def dedupe(codes, lowered, seps, classes, share):
                 m += 1
         k = hits = 0
         if 0 < m <= SHINGLE:
-            k, hits = _meet(seen, last, kept, met, 0, hits, _hash(norm, 0, m), r)
+            k, hits = _meet(table, met, 0, hits, _hash(norm, 0, m), r)
         elif m > SHINGLE:
             # _hash(norm, i, i + SHINGLE) rolled along: drop the first code, take the next
             g = np.uint64(0)
@@ -157,13 +162,13 @@ def dedupe(codes, lowered, seps, classes, share):
             for i in range(m - SHINGLE + 1):
                 if i:
                     g = (g - np.uint64(norm[i - 1]) * top) * STEP + np.uint64(norm[i + SHINGLE - 1])
-                k, hits = _meet(seen, last, kept, met, k, hits, _fmix(length + g), r)
+                k, hits = _meet(table, met, k, hits, _fmix(length + g), r)
         if k:
             if hits >= share * k:
                 copy[r] = True
                 continue
             for j in range(k):
-                kept[met[j]] = True
+                table[met[j], 1] |= 1
         if b - a >= PREFIX:  # remember this kept part by its first 8 characters
             kept_a[r] = a
             key = _hash(codes, a, a + PREFIX)
