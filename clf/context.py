@@ -10,6 +10,8 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
+from clf.hashing import similarity_to_centroid
+
 SMOOTH = 3  # the article/noise smoothing window is 2·3 + 1 = 7 segments (zeros off the page)
 # A row: own logits (0–2), the window's probabilities (3 a neighbour), then at these offsets
 # from the window's end: page mean and max, the smoothed article and noise curves, article
@@ -95,4 +97,27 @@ def softmax_linear(x, weights, bias) -> np.ndarray:
             total += e
         for c in range(k):
             out[i, c] /= total
+    return out
+
+
+@njit(cache=True, nogil=True)
+def stage2_pages(p1, own, text, bounds, text_view, n_features, window, html, text_layer):
+    """Stage 2 of a batch, page by page (rows bounds[p]:bounds[p + 1]): each page's
+    similarity to its main text (from the char TF-IDF rows `text`, columns below
+    `n_features`), its `context_rows` and the softmax layer of its view (`html` and
+    `text_layer` are (weights, bias)); one call where a Python loop made five a page."""
+    indptr, cols, values = text
+    out = np.empty((len(p1), 3))
+    for p in range(len(bounds) - 1):
+        lo, hi = bounds[p], bounds[p + 1]
+        if lo == hi:
+            continue
+        probs = p1[lo:hi]
+        a, b = indptr[lo], indptr[hi]
+        sim = similarity_to_centroid(
+            indptr[lo : hi + 1] - a, cols[a:b], values[a:b], probs[:, 0].copy(), n_features
+        )
+        ctx = context_rows(probs, own[lo:hi], sim, window)
+        weights, bias = text_layer if text_view[p] else html
+        out[lo:hi] = softmax_linear(ctx, weights, bias)
     return out

@@ -265,7 +265,8 @@ class Batch:
 
     families: dict[str, Rows]  # char / word / struct TF-IDF rows, pages stacked
     dense: np.ndarray  # standardised shallow features with neighbours, one row per segment
-    own: list[np.ndarray]  # per page: shallow features (unscaled)
+    own: list[np.ndarray]  # per page: shallow features (unscaled), rows of `shallow`
+    shallow: np.ndarray  # every row's shallow features (unscaled)
     bounds: np.ndarray  # page i is rows bounds[i]:bounds[i+1]
     text_view: np.ndarray  # per page: True for a text page's lines (`Segments.is_text`)
     widths: dict[str, int]  # each family's columns (`family_widths`)
@@ -413,4 +414,4 @@ class Featurizer:
                 raise ValueError("featurize: the featurizer is not fitted (fit=True first)")
             dense = neighbour_rows(own_all, bounds, _OFFSETS, self.mean, self.scale)
         text_view = np.array([p.is_text for p in pages], dtype=bool)
-        return Batch(families, dense, own, bounds, text_view, widths, sparse_linear)
+        return Batch(families, dense, own, own_all, bounds, text_view, widths, sparse_linear)

@@ -14,7 +14,7 @@ from functools import cached_property
 
 import numpy as np
 
-from clf.context import context_rows, n_context, softmax_linear
+from clf.context import context_rows, n_context, softmax_linear, stage2_pages
 from clf.features import N_DENSE, Batch, Featurizer, Rows, stage1_tables
 from clf.hashing import similarity_to_centroid
 from clf.segment import LABELS, Segment
@@ -46,6 +46,13 @@ def main_text_similarity(probs: np.ndarray, text: Rows, n_features: int) -> np.n
     Teasers for other stories look like article text but are about something else.
     """
     return similarity_to_centroid(*text, np.ascontiguousarray(probs[:, 0]), n_features)
+
+
+def _arrays(layer: Linear) -> tuple[np.ndarray, np.ndarray]:
+    """A layer's weights and bias as the compiled stage 2 takes them (C order, float64)."""
+    return np.ascontiguousarray(layer.coef, np.float64), np.ascontiguousarray(
+        layer.intercept, np.float64
+    )
 
 
 N_CONTEXT = n_context(len(WINDOW), N_DENSE)
@@ -101,8 +108,13 @@ class SegmentModel:
         if not any(pages):
             return [np.zeros((0, 3)) for _ in pages]
         batch = self.featurizer.featurize(pages, stage1=self.stage1_tables)
-        p1 = self.stage1_proba(batch)
-        return [self._stage2(p1, batch, i) for i in range(len(pages))]
+        p1 = np.ascontiguousarray(self.stage1_proba(batch))
+        text_layer = self.stage2_text if self.stage2_text is not None else self.stage2
+        probs = stage2_pages(
+            p1, batch.shallow, batch.families["char"], batch.bounds, batch.text_view,
+            batch.widths["char"], _WINDOW, _arrays(self.stage2), _arrays(text_layer),
+        )  # fmt: skip
+        return [probs[batch.page(i)] for i in range(len(pages))]
 
     def stage1_proba(self, batch: Batch) -> np.ndarray:
         """Stage-1 probabilities of a batch featurised with `stage1=self.stage1_tables`."""
@@ -114,10 +126,3 @@ class SegmentModel:
         layer = self.stage2_text if text_view and self.stage2_text is not None else self.stage2
         x = np.ascontiguousarray(ctx, dtype=np.float64)
         return softmax_linear(x, layer.coef, layer.intercept)
-
-    def _stage2(self, p1: np.ndarray, batch: Batch, i: int) -> np.ndarray:
-        rows = batch.page(i)
-        if rows.start == rows.stop:
-            return np.zeros((0, 3))
-        ctx = context_features(p1[rows], batch.own[i], batch.text(rows), batch.widths["char"])
-        return self.stage2_proba(ctx, bool(batch.text_view[i]))

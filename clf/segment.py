@@ -405,19 +405,19 @@ def segments_of(markup: str, codes: np.ndarray, walked: tuple) -> Segments:
     """Segments from what `walk` found: the runs' text, their blocks' contexts, the title;
     with the structure columns of every context (`clf.structure`)."""
     out, rows, info, title_a, title_b = walked
-    joined = out.tobytes().decode("utf-32-le", "surrogatepass")
-    # columns as 1-D lists: a 2-D tolist() makes a list per row, for the garbage collector
-    texts = [joined[a:b] for a, b in zip(rows[:, 0].tolist(), rows[:, 1].tolist())]
+    title = _title(markup, title_a, title_b)  # first, as a headline copy
+    head = np.frombuffer(title.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
+    codes_of_texts = run_code_points(out, rows[:, 0], rows[:, 1], head)
+    # the texts cut at the NULs between them: one decode and one split, not a slice each
+    nul_joined = codes_of_texts[0][1:-1].tobytes().decode("utf-32-le", "surrogatepass")
+    texts = nul_joined.split("\0") if len(codes_of_texts[1]) > 1 else []
     contexts = rows[:, 2]  # OUTSIDE any block, or a row of info
+    # columns as 1-D lists: a 2-D tolist() makes a list per row, for the garbage collector
     tag_of = [markup[a:b] for a, b in zip(info[:, 1].tolist(), info[:, 2].tolist())] + ["body"]
     tags = [tag_of[k] for k in contexts.tolist()]
     depths = np.append(info[:, 7], 0)[contexts]
     link_chars = rows[:, 3].copy()
-    title = _title(markup, title_a, title_b)
-    head = np.frombuffer(title.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
-    codes_of_texts = run_code_points(out, rows[:, 0], rows[:, 1], head)
-    if title:  # first, as a headline copy
-        texts.insert(0, title)
+    if title:
         tags.insert(0, "title")
         depths, link_chars = np.append(1, depths), np.append(0, link_chars)
         contexts = np.append(IN_TITLE, contexts)
