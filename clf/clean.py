@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from clf.copies import dedupe as dedupe_texts
-from clf.copies import lowered
+from clf.copies import lowered_code_points
 from clf.cues import char_classes
 from clf.hashing import code_points
 from clf.segment import Segment, Segments
@@ -100,7 +100,7 @@ def clean_article(
     if not dedupe or not texts:
         return Cleaned(text="\n".join(texts), duplicates=[], trimmed=[], glosses=glosses)
     codes, seps = code_points(texts)
-    low, _ = code_points(lowered(texts))
+    low = lowered_code_points(texts)
     starts, copies = dedupe_texts(codes, low, seps, char_classes(), DUPLICATE_SHARE)
     lines, dups, trimmed = [], [], []
     for i, text, start, copy in zip(rows, texts, starts.tolist(), copies.tolist()):

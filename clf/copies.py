@@ -13,7 +13,7 @@ import numpy as np
 from numba import njit
 
 from clf.cues import LETTER, WORD, _one_of
-from clf.hashing import STEP
+from clf.hashing import STEP, code_points
 from clf.jit import array_helper
 from clf.markup import same_span
 
@@ -289,3 +289,15 @@ def lowered(texts: list[str]) -> list[str]:
         low = t.lower()
         out.append(low if len(low) == len(t) else t)
     return out
+
+
+def lowered_code_points(texts: list[str]) -> np.ndarray:
+    """`code_points(lowered(texts))[0]`, lower-casing the texts joined once instead of each
+    on its own. The same unless a text's lower case changes its length (no lower-case mapping
+    shortens a character, so the joined length shows it) or a text holds a NUL: then each
+    text is lower-cased alone, as `lowered` does."""
+    joined = "\0" + "\0".join(texts) + "\0"
+    low = joined.lower()
+    if len(low) != len(joined) or joined.count("\0") != len(texts) + 1 or not texts:
+        return code_points(lowered(texts))[0]
+    return np.frombuffer(low.encode("utf-32-le"), dtype=np.uint32)

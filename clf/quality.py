@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 
 from clf.clean import Cleaned, article_rows
-from clf.copies import class_counts, lowered, repeated_share
+from clf.copies import class_counts, lowered_code_points, repeated_share
 from clf.cues import char_classes
 from clf.features import ELLIPSES
 from clf.hashing import code_points
@@ -79,7 +79,7 @@ def assess(segments: Sequence[Segment], cleaned: Cleaned) -> Quality:
     text = cleaned.text
     classes = char_classes()
     han, _ = class_counts(code_points(article)[0], classes)
-    clean_codes = code_points(lowered([text]))[0]
+    clean_codes = lowered_code_points([text])
     letters = class_counts(clean_codes, classes)[1]
     signals = {
         "duplicate_share": dup_chars / raw_article if raw_article else 0.0,

@@ -7,6 +7,7 @@ import re
 from collections import Counter
 
 import numpy as np
+import pytest
 
 from clf.clean import DUPLICATE_SHARE, shingles
 from clf.copies import class_counts, dedupe, lowered, repeated_share, same_text_counts
@@ -130,3 +131,21 @@ def test_same_text_counts_equal_a_counter_per_page():
         bounds = np.cumsum([0] + [len(page) for page in pages])
         got = same_text_counts(*code_points(texts), bounds).tolist()
         assert got == [Counter(page)[t] for page in pages for t in page]
+
+
+@pytest.mark.parametrize(
+    "texts",
+    [
+        [],
+        [""],
+        ["Ein Satz.", "", "ΟΔΟΣ", "Σ", "ΣΑΣ ΣΑΣ.", "a Σ b"],  # final sigma at every kind of edge
+        ["İstanbul", "ABC"],  # İ lower-cases to two characters: each text alone
+        ["a\0b", "C"],  # a NUL inside a text: as code_points makes it
+        ["中文 ABC", "Ǆ ǅ ẞ"],
+    ],
+)
+def test_lowered_code_points_are_the_texts_lowered_one_by_one(texts):
+    from clf.copies import lowered_code_points
+
+    want = code_points(lowered(texts))[0]
+    assert np.array_equal(lowered_code_points(texts), want)
