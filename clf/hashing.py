@@ -104,31 +104,45 @@ def _is_word(c: np.uint32) -> bool:
 
 
 @njit(cache=True, nogil=True)
-def _emit_counts(buf, n, out_cols, out_counts, pos):
-    """Append one row's distinct hashed columns and their counts at `pos` (first-seen order).
+def _count_table(widest: int) -> np.ndarray:
+    """The table `_emit_counts` counts a row in, for rows of up to `widest` entries: one per
+    call, its rows told apart by a stamp, where a fresh table per row (two allocations and a
+    fill, and the reference counting of each call) cost more than the counting."""
+    size = 16
+    while size < 2 * widest:
+        size *= 2
+    table = np.empty((size, 3), dtype=np.int64)  # stamp (row), key, where the count is
+    table[:, 0] = -1
+    return table
 
-    Counting goes through a small open-addressing table sized to the row: linear time,
-    where sorting each row cost more than all the hashing.
+
+@array_helper
+def _emit_counts(buf, start, n, out_cols, out_counts, pos, table, row):
+    """Append one row's distinct hashed columns (buf[start : start + n]) and their counts at
+    `pos` (first-seen order).
+
+    Counting goes through an open-addressing table (`_count_table`) of which the row uses the
+    first power of two at least twice its length: linear time, where sorting each row cost
+    more than all the hashing. Slots stamped with another row are empty for this one.
     """
     size = 16
     while size < 2 * n:
         size *= 2
     mask = size - 1
-    keys = np.full(size, -1, dtype=np.int64)
-    where = np.empty(size, dtype=np.int64)
-    for k in range(n):
+    for k in range(start, start + n):
         key = buf[k]
         slot = (key * 0x9E3779B1) & mask
-        while keys[slot] != -1 and keys[slot] != key:
+        while table[slot, 0] == row and table[slot, 1] != key:
             slot = (slot + 1) & mask
-        if keys[slot] == -1:
-            keys[slot] = key
-            where[slot] = pos
+        if table[slot, 0] != row:
+            table[slot, 0] = row
+            table[slot, 1] = key
+            table[slot, 2] = pos
             out_cols[pos] = key
             out_counts[pos] = 1.0
             pos += 1
         else:
-            out_counts[where[slot]] += 1.0
+            out_counts[table[slot, 2]] += 1.0
     return pos
 
 
@@ -171,6 +185,7 @@ def ngram_counts(
     cols = np.empty(cap, dtype=np.int64)
     counts = np.empty(cap, dtype=np.float64)
     buf = np.empty(widest, dtype=np.int64)
+    table = _count_table(widest)
     pos = 0
     for r in range(n_rows):
         s, e = seps[r], seps[r + 1]
@@ -183,7 +198,7 @@ def ngram_counts(
                     continue
                 buf[m] = np.int64(((length_term[n] + g) * MIX) >> shift)
                 m += 1
-        pos = _emit_counts(buf, m, cols, counts, pos)
+        pos = _emit_counts(buf, 0, m, cols, counts, pos, table, r)
         indptr[r + 1] = pos
     return _trimmed(indptr, cols, counts, pos, trim)
 
@@ -198,6 +213,10 @@ def word_counts(codes: np.ndarray, seps: np.ndarray, bits: int, trim: bool = Tru
     cols = np.empty(len(codes), dtype=np.int64)
     counts = np.empty(len(codes), dtype=np.float64)
     buf = np.empty(len(codes), dtype=np.int64)
+    widest = 1
+    for r in range(n_rows):
+        widest = max(widest, seps[r + 1] - seps[r])
+    table = _count_table(widest)
     pos = 0
     for r in range(n_rows):
         m = 0
@@ -213,7 +232,7 @@ def word_counts(codes: np.ndarray, seps: np.ndarray, bits: int, trim: bool = Tru
                 m += 1
                 h = np.uint64(0)
                 inside = False
-        pos = _emit_counts(buf, m, cols, counts, pos)
+        pos = _emit_counts(buf, 0, m, cols, counts, pos, table, r)
         indptr[r + 1] = pos
     return _trimmed(indptr, cols, counts, pos, trim)
 
@@ -258,16 +277,18 @@ def gather_counts(doc_ptr, doc_cols, row_doc):
     """Rows that each copy the column list of a document (structure tokens), as counts."""
     n_rows = len(row_doc)
     indptr = np.zeros(n_rows + 1, dtype=np.int64)
-    cap = 0
+    cap, widest = 0, 1
     for r in range(n_rows):
         cap += doc_ptr[row_doc[r] + 1] - doc_ptr[row_doc[r]]
+        widest = max(widest, doc_ptr[row_doc[r] + 1] - doc_ptr[row_doc[r]])
     cols = np.empty(cap, dtype=np.int64)
     counts = np.empty(cap, dtype=np.float64)
+    table = _count_table(widest)
     pos = 0
     for r in range(n_rows):
         d = row_doc[r]
-        buf = doc_cols[doc_ptr[d] : doc_ptr[d + 1]]
-        pos = _emit_counts(buf, len(buf), cols, counts, pos)
+        a = doc_ptr[d]
+        pos = _emit_counts(doc_cols, a, doc_ptr[d + 1] - a, cols, counts, pos, table, r)
         indptr[r + 1] = pos
     return indptr, cols[:pos].copy(), counts[:pos].copy()  # free the spare capacity
 
