@@ -142,16 +142,21 @@ def clip(codes, seps, limit, head, tail):
     out[0] = 0
     out_seps[0] = 0
     pos = 1
-    for r in range(n_rows):
+    for r in range(n_rows):  # element by element: a slice per row is a view numba counts
         s, e = seps[r] + 1, seps[r + 1]
         if e - s <= limit:
-            out[pos : pos + e - s] = codes[s:e]
-            pos += e - s
+            for i in range(s, e):
+                out[pos] = codes[i]
+                pos += 1
         else:
-            out[pos : pos + head] = codes[s : s + head]
-            out[pos + head] = 32
-            out[pos + head + 1 : pos + head + 1 + tail] = codes[e - tail : e]
-            pos += head + 1 + tail
+            for i in range(s, s + head):
+                out[pos] = codes[i]
+                pos += 1
+            out[pos] = 32
+            pos += 1
+            for i in range(e - tail, e):
+                out[pos] = codes[i]
+                pos += 1
         out[pos] = 0
         out_seps[r + 1] = pos
         pos += 1

@@ -1,10 +1,11 @@
 """Segments → feature matrices: TF-IDF over text n-grams and structure, plus shallow features.
 
-Text is hashed as character 1–4-grams (works for Chinese with no segmenter) and words, in
-numpy over the whole page at once (clf/hashing.py). Structure tokens (tag, tag path,
-class/id) are hashed per distinct value. IDF weights and feature scaling are learned at fit
-time and applied with plain array operations at run time. Shallow features of each segment
-are copied onto its neighbours, because context decides most labels.
+Text is hashed as character n-grams (`CharInput`: 1–3-grams of a long text's start and end
+since clf 0.5; works for Chinese with no segmenter) and words, in compiled loops over all
+segments of a batch at once (clf/hashing.py). Structure tokens (tag, tag path, class/id) are
+hashed per context. IDF weights and feature scaling are learned at fit time and applied with
+plain array operations at run time. Shallow features of each segment are copied onto its
+neighbours (clf/shallow.py), because context decides most labels.
 """
 
 from __future__ import annotations

@@ -35,28 +35,27 @@ def own_rows(text, counts, cues, sim, title, byline, link_chars, depths, bounds,
         for r in range(lo, hi):
             length = np.float64(text[r, 0])
             clipped = min(length, limit + 1.0)
-            row = out[r]
-            row[0] = np.log1p(length)
-            row[1] = np.log1p(counts[r, 5])
-            row[2] = link_chars[r] / length
-            row[3] = counts[r, 3] / clipped
-            row[4] = counts[r, 0] / clipped
-            row[5] = counts[r, 2] / clipped
-            row[6] = counts[r, 1] / clipped
-            row[7] = (r - lo) / n
-            row[8] = cues[r, 0]
-            row[9] = cues[r, 1]
-            row[10] = sim[r]
-            row[11] = title[r]
-            row[12] = depths[r] / 20.0
-            row[13] = np.log1p(np.float64(n))
-            row[14] = cues[r, 2]
-            row[15] = counts[r, 4] / clipped
-            row[16] = np.log1p(text[r, 2] - 1.0)
-            row[17] = length / total
-            row[18] = cues[r, 3]
-            row[19] = cues[r, 4]
-            row[20] = byline[r]
+            out[r, 0] = np.log1p(length)
+            out[r, 1] = np.log1p(counts[r, 5])
+            out[r, 2] = link_chars[r] / length
+            out[r, 3] = counts[r, 3] / clipped
+            out[r, 4] = counts[r, 0] / clipped
+            out[r, 5] = counts[r, 2] / clipped
+            out[r, 6] = counts[r, 1] / clipped
+            out[r, 7] = (r - lo) / n
+            out[r, 8] = cues[r, 0]
+            out[r, 9] = cues[r, 1]
+            out[r, 10] = sim[r]
+            out[r, 11] = title[r]
+            out[r, 12] = depths[r] / 20.0
+            out[r, 13] = np.log1p(np.float64(n))
+            out[r, 14] = cues[r, 2]
+            out[r, 15] = counts[r, 4] / clipped
+            out[r, 16] = np.log1p(text[r, 2] - 1.0)
+            out[r, 17] = length / total
+            out[r, 18] = cues[r, 3]
+            out[r, 19] = cues[r, 4]
+            out[r, 20] = byline[r]
     return out
 
 
