@@ -15,7 +15,6 @@ native frames only: the interpreter's time shows as CPython's functions.
 
 from __future__ import annotations
 
-import argparse
 import importlib
 import os
 import pkgutil
@@ -25,8 +24,6 @@ import sys
 import tempfile
 import time
 from pathlib import Path
-
-from training.data import DEFAULT_DATA  # no numba: see main
 
 
 def write_perf_map() -> int:
@@ -63,24 +60,15 @@ def write_perf_map() -> int:
 
 
 def main(argv: list[str] | None = None) -> None:
-    ap = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
-    ap.add_argument("--data", type=Path, default=DEFAULT_DATA)
-    ap.add_argument("--mode", choices=["html", "text"], default="html")
-    ap.add_argument("--seconds", type=float, default=8.0)
-    ap.add_argument("--top", type=int, default=40)
-    args = ap.parse_args(argv)
     if "numba" in sys.modules:
         raise SystemExit("run as a module of its own: numba must not be loaded yet")
     os.environ["NUMBA_CACHE_DIR"] = tempfile.mkdtemp(prefix="clf-perf-")
-    import clf
-    from training.compare import as_text_page, held_out_pages
+    from training.profile_many import held_out_parser, warmed_up  # loads numba
 
-    tests = held_out_pages(args.data, None)
-    inputs = [as_text_page(p["html"]) if args.mode == "text" else p["html"] for p in tests]
-    model = clf.load()
-    model.classify_many(inputs[:64], kind=args.mode)  # compiles every kernel in-process
+    ap = held_out_parser(__doc__, 40)
+    ap.add_argument("--seconds", type=float, default=8.0)
+    args = ap.parse_args(argv)
+    model, inputs = warmed_up(args)  # every kernel compiled in this process
     print(f"{write_perf_map()} compiled functions named", flush=True)
     out = Path(tempfile.mkdtemp(prefix="clf-perf-")) / "perf.data"
     perf = subprocess.Popen(

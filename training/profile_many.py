@@ -37,19 +37,32 @@ def _compiled(filename: str, name: str) -> bool:
     return isinstance(getattr(module, name, None), CPUDispatcher)
 
 
-def main(argv: list[str] | None = None) -> None:
+def held_out_parser(description: str, top: int) -> argparse.ArgumentParser:
+    """The options of the profilers of `classify_many` over the comparison's held-out pages."""
     ap = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+        description=description, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     ap.add_argument("--data", type=Path, default=DEFAULT_DATA)
     ap.add_argument("--mode", choices=["html", "text"], default="html")
-    ap.add_argument("--repeats", type=int, default=2)
-    ap.add_argument("--top", type=int, default=15)
-    args = ap.parse_args(argv)
+    ap.add_argument("--top", type=int, default=top)
+    return ap
+
+
+def warmed_up(args: argparse.Namespace) -> tuple[clf.Classifier, list[str]]:
+    """The shipped model, and the held-out pages in `args.mode`, after a first batch has
+    loaded (or compiled) every kernel."""
     tests = held_out_pages(args.data, None)
     inputs = [as_text_page(p["html"]) if args.mode == "text" else p["html"] for p in tests]
     model = clf.load()
-    model.classify_many(inputs[:64], kind=args.mode)  # compiled code loaded
+    model.classify_many(inputs[:64], kind=args.mode)
+    return model, inputs
+
+
+def main(argv: list[str] | None = None) -> None:
+    ap = held_out_parser(__doc__, 15)
+    ap.add_argument("--repeats", type=int, default=2)
+    args = ap.parse_args(argv)
+    model, inputs = warmed_up(args)
     prof = cProfile.Profile()
     prof.enable()
     for _ in range(args.repeats):
