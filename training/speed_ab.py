@@ -10,7 +10,10 @@ each), and within a block every page is classified `--repeats` times and its fas
 kept. This machine's speed drifts by ±20 % over tens of seconds; a slow spell then hits both
 checkouts alike, where timing one checkout after the other let it flip the result. Both
 processes are pinned to one core (a VM's cores differ). Two copies of the same code come
-out within 2 % of each other, so smaller differences are not resolved.
+out within 2 % of each other (session 7), but in session 24 this checkout ran 2.0–3.2 %
+faster than a fresh `git worktree` of the same commit in /tmp, and 0.2–1.2 % faster with the
+roles swapped: run the same comparison with the roles swapped, or an A/A pair, before
+reading a difference of a few per cent.
 
 Repeats warm every cache for the page, so for a change to a cache use `--repeats 1
 --rounds 1 --pages 600`: each page read once, as a crawl of many sites reads them.
