@@ -14,6 +14,7 @@ from selectolax.lexbor import LexborHTMLParser
 
 from clf.dom import lexbor
 from clf.hashing import hashed_column, run_code_points
+from clf.lines import KIND, text_lines
 from clf.markup import context_spans, tag_table, walk
 from clf.structure import (
     IN_TITLE,
@@ -316,7 +317,19 @@ def detect_kind(text: str) -> Literal["html", "text"]:
 
 
 def segment_text(text: str) -> Segments:
-    """One segment per non-empty line, keeping its 1-based line number."""
+    """One segment per non-empty line (whitespace collapsed: `" ".join(line.split())`),
+    keeping its 1-based line number (as `str.splitlines` counts lines)."""
+    if "\0" in text:  # the compiled pass separates lines by NULs: a text holding one
+        return _segment_lines(text)  # is split in Python (the segmenters never see one)
+    codes, seps, numbers = text_lines(np.frombuffer(text.encode("utf-32-le"), np.uint32), KIND)
+    if len(seps) == 1:
+        return _line_segments([], [])
+    texts = codes[1:-1].tobytes().decode("utf-32-le").split("\0")
+    return _line_segments(texts, numbers.tolist(), (codes, seps))
+
+
+def _segment_lines(text: str) -> Segments:
+    """`segment_text` in Python: the reference of the compiled pass (`clf.lines`)."""
     texts: list[str] = []
     lines: list[int | None] = []
     for n, raw in enumerate(text.splitlines(), start=1):
@@ -324,10 +337,17 @@ def segment_text(text: str) -> Segments:
         if line:
             texts.append(line)
             lines.append(n)
+    return _line_segments(texts, lines)
+
+
+def _line_segments(
+    texts: list[str], lines: list[int | None], codes: tuple[np.ndarray, np.ndarray] | None = None
+) -> Segments:
+    """A text page's segments: its lines, each with the one structure document of a line."""
     n = len(texts)
     return Segments(
         texts, ["line"] * n, np.zeros(n, dtype=np.int64), np.zeros(n, dtype=np.int64), lines,
-        structure=(*_line_document(), np.zeros(n, dtype=np.int64)),
+        structure=(*_line_document(), np.zeros(n, dtype=np.int64)), codes=codes,
     )  # fmt: skip
 
 

@@ -547,15 +547,17 @@ def test_compiled_shallow_features_equal_the_numpy_formulation(model, harbour_ht
 
 
 def test_the_segmenters_code_points_are_the_texts_code_points(harbour_html):
-    """An HTML page's segments carry their texts' code points from the walk (title first);
-    the features read them in place of `code_points` of the texts, so they must be equal,
-    alone and stacked with other pages' (text pages have none and are encoded)."""
+    """A page's segments carry their texts' code points from the segmenter (the walk, title
+    first; the lines of a text page); the features read them in place of `code_points` of
+    the texts, so they must be equal, alone and stacked with other pages' (and with pages
+    that have none, made from `Segment`s)."""
     from clf.hashing import run_code_points, stacked_code_points
 
     html = harbour_html.decode("utf-8")
     pages = [segment_html(html), segment_text("one line\n\nand another"), segment_html("<p>x</p>")]
-    assert pages[0].tags[0] == "title" and pages[1].codes is None and pages[2].tags[0] != "title"
-    for p in (pages[0], pages[2]):
+    pages.append(Segments.of([Segment(0, "made by hand", tag="p")]))
+    assert pages[0].tags[0] == "title" and pages[2].tags[0] != "title" and pages[3].codes is None
+    for p in pages[:3]:
         got = p.codes
         want = code_points(p.texts)
         assert all(np.array_equal(a, b) for a, b in zip(got, want))

@@ -6,6 +6,7 @@ import codecs
 import pickle
 import re
 
+import numpy as np
 import pytest
 
 from clf.decode import declared_encoding, decode
@@ -148,3 +149,23 @@ def test_html_segments_build_path_and_tokens_only_when_read_and_pickle_resolved(
     edited = segment_html(page)[1]
     edited.tokens = ("x",)  # assigning first resolves, so the path is still the page's
     assert edited.tokens == ("x",) and edited.path == ("html", "body", "div", "p")
+
+
+def test_compiled_lines_are_the_python_lines(harbour_txt):
+    """`segment_text` splits lines and collapses whitespace in compiled code; it must give
+    exactly the texts, line numbers and code points of the Python formulation, whatever the
+    line breaks and spaces (str.splitlines' and str.split's sets, beyond ASCII too)."""
+    from clf.hashing import code_points
+    from clf.segment import _segment_lines
+
+    texts = [
+        harbour_txt,
+        "", "\n\n", "a\r\nb\rc\n", " x  y \t z \u2028 w\u3000v\x85u", "trailing\n",
+        "\u00a0\u00a0", "a\u2029\u2029b", "α Σ\f\vβ\x1c\x1d\x1eγ", "\r\r\n\n", "\U0001f600 \U0001f600",
+        "x\0y\nz",  # a NUL: the Python formulation
+    ]  # fmt: skip
+    for text in texts:
+        got, want = segment_text(text), _segment_lines(text)
+        assert got.texts == want.texts and got.lines == want.lines, repr(text)
+        if got.codes is not None:
+            assert all(np.array_equal(a, b) for a, b in zip(got.codes, code_points(want.texts)))
