@@ -266,7 +266,6 @@ class Batch:
 
     families: dict[str, Rows]  # char / word / struct TF-IDF rows, pages stacked
     dense: np.ndarray  # standardised shallow features with neighbours, one row per segment
-    own: list[np.ndarray]  # per page: shallow features (unscaled), rows of `shallow`
     shallow: np.ndarray  # every row's shallow features (unscaled)
     bounds: np.ndarray  # page i is rows bounds[i]:bounds[i+1]
     text_view: np.ndarray  # per page: True for a text page's lines (`Segments.is_text`)
@@ -276,6 +275,10 @@ class Batch:
 
     def page(self, i: int) -> slice:
         return slice(int(self.bounds[i]), int(self.bounds[i + 1]))
+
+    def own(self, i: int) -> np.ndarray:
+        """Page i's shallow features (unscaled)."""
+        return self.shallow[self.page(i)]
 
     def text(self, rows: slice) -> Rows:
         """Char TF-IDF rows of a page, for similarity to its main text."""
@@ -351,7 +354,7 @@ class Featurizer:
         # code_points put in its place; the segmenters' texts have none (clf.safety)
         lengths, first = np.diff(seps) - 1, codes[seps[:-1] + 1]
         byline = _bylines(texts, lengths, first)
-        title = _is_title([t for segs in pages for t in segs.tags])
+        title = np.concatenate([_is_title(p.tags) for p in pages] or [np.zeros(0)])
         text = np.column_stack([lengths, first, same, byline, title])
         cues = text_cues(codes, seps, digits())
         char = self.char
@@ -399,13 +402,12 @@ class Featurizer:
         link_chars = np.concatenate([p.link_chars for p in pages] or [np.zeros(0, np.int64)])
         depths = np.concatenate([p.depths for p in pages] or [np.zeros(0, np.int64)])
         # text's columns: length, first code point, copies, byline cue, title flag
-        own_all = own_rows(
+        shallow = own_rows(
             text, counts, cues, sim, text[:, 4], text[:, 3], link_chars, depths, bounds,
             self.char.limit,
         )  # fmt: skip
-        own = [own_all[bounds[i] : bounds[i + 1]] for i in range(len(pages))]
         if fit:
-            dense = neighbour_rows(own_all, bounds, _OFFSETS, _ZERO, _ONE)
+            dense = neighbour_rows(shallow, bounds, _OFFSETS, _ZERO, _ONE)
             self.mean = dense.mean(axis=0)
             self.scale = dense.std(axis=0)
             self.scale[self.scale == 0] = 1.0
@@ -413,6 +415,6 @@ class Featurizer:
         else:
             if len(self.mean) != DENSE_COLUMNS or len(self.scale) != DENSE_COLUMNS:
                 raise ValueError("featurize: the featurizer is not fitted (fit=True first)")
-            dense = neighbour_rows(own_all, bounds, _OFFSETS, self.mean, self.scale)
+            dense = neighbour_rows(shallow, bounds, _OFFSETS, self.mean, self.scale)
         text_view = np.array([p.is_text for p in pages], dtype=bool)
-        return Batch(families, dense, own, own_all, bounds, text_view, widths, sparse_linear)
+        return Batch(families, dense, shallow, bounds, text_view, widths, sparse_linear)

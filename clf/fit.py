@@ -85,7 +85,7 @@ def fit(
     # within about 16 GB.
     rows = [batch.page(i) for i in range(len(pages))]
     width = batch.widths["char"]
-    reread = [(batch.own[i], batch.text(r), width) for i, r in enumerate(rows)]
+    reread = [(batch.shallow[r], batch.text(r), width) for r in rows]
     page_is_text = batch.text_view
     text_view = page_is_text[seg_page]
     del batch

@@ -8,14 +8,17 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-SPACE, BREAK = 1, 2
-# str.isspace of every BMP character (none beyond it is a space), and str.splitlines' breaks
-KIND = np.array([SPACE if chr(c).isspace() else 0 for c in range(0x10000)], dtype=np.uint8)
-KIND[[0x0A, 0x0B, 0x0C, 0x0D, 0x1C, 0x1D, 0x1E, 0x85, 0x2028, 0x2029]] = BREAK
+from clf.markup import _isspace
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _is_break(x) -> bool:
+    """A line boundary of `str.splitlines` (\\r\\n, handled by the caller, is one)."""
+    return (10 <= x <= 13) or (28 <= x <= 30) or x == 0x85 or x == 0x2028 or x == 0x2029
 
 
 @njit(cache=True, nogil=True)
-def text_lines(text: np.ndarray, kind: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def text_lines(text: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """The non-empty lines of `text` (code points) with their whitespace collapsed, as
     `clf.hashing.code_points` lays texts out (codes, seps), and each one's line number."""
     n = len(text)
@@ -31,8 +34,7 @@ def text_lines(text: np.ndarray, kind: np.ndarray) -> tuple[np.ndarray, np.ndarr
     i = 0
     while i <= n:
         c = text[i] if i < n else 0x0A  # the text ends a line
-        k = kind[c] if c < 0x10000 else 0
-        if k == BREAK:
+        if _is_break(c):
             if pos > start:
                 codes[pos] = 0
                 rows += 1
@@ -44,7 +46,7 @@ def text_lines(text: np.ndarray, kind: np.ndarray) -> tuple[np.ndarray, np.ndarr
             if c == 0x0D and i + 1 < n and text[i + 1] == 0x0A:  # \r\n is one break
                 i += 1
             line += 1
-        elif k == SPACE:
+        elif _isspace(c):
             pending = True
         else:
             if pending and pos > start:

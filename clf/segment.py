@@ -14,7 +14,7 @@ from selectolax.lexbor import LexborHTMLParser
 
 from clf.dom import lexbor
 from clf.hashing import hashed_column, run_code_points
-from clf.lines import KIND, text_lines
+from clf.lines import text_lines
 from clf.markup import context_spans, tag_table, walk
 from clf.structure import (
     IN_TITLE,
@@ -321,7 +321,7 @@ def segment_text(text: str) -> Segments:
     keeping its 1-based line number (as `str.splitlines` counts lines)."""
     if "\0" in text:  # the compiled pass separates lines by NULs: a text holding one
         return _segment_lines(text)  # is split in Python (the segmenters never see one)
-    codes, seps, numbers = text_lines(np.frombuffer(text.encode("utf-32-le"), np.uint32), KIND)
+    codes, seps, numbers = text_lines(np.frombuffer(text.encode("utf-32-le"), np.uint32))
     if len(seps) == 1:
         return _line_segments([], [])
     texts = codes[1:-1].tobytes().decode("utf-32-le").split("\0")

@@ -403,7 +403,7 @@ def test_run_time_layers_equal_scikit_learn_with_the_shipped_weights(
     np.testing.assert_allclose(p1, stage1.predict_proba(batch.X), rtol=1e-12, atol=1e-15)
     for i, (probs, stage2) in enumerate(zip(m.predict_proba(pages), (html_stage2, text_stage2))):
         rows = batch.page(i)
-        ctx = context_features(p1[rows], batch.own[i], batch.text(rows), batch.widths["char"])
+        ctx = context_features(p1[rows], batch.own(i), batch.text(rows), batch.widths["char"])
         np.testing.assert_allclose(probs, stage2.predict_proba(ctx), rtol=1e-12, atol=1e-15)
 
 
@@ -539,10 +539,10 @@ def test_compiled_shallow_features_equal_the_numpy_formulation(model, harbour_ht
     assert harbour.tags[0] == "title" and untitled.tags[0] != "title"
     for i, segs in enumerate(pages):
         if not segs:
-            assert batch.own[i].shape == (0, 21)
+            assert batch.own(i).shape == (0, 21)
             continue
         own, dense = _dense_reference(segs, fz)
-        np.testing.assert_allclose(batch.own[i], own, rtol=1e-12, atol=1e-15)
+        np.testing.assert_allclose(batch.own(i), own, rtol=1e-12, atol=1e-15)
         np.testing.assert_allclose(batch.dense[batch.page(i)], dense, rtol=1e-12, atol=1e-12)
 
 

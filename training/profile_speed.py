@@ -74,7 +74,7 @@ def main(argv: list[str] | None = None) -> None:
                 p1 = model.stage1_proba(batch)
             with stage("context features"):
                 text = batch.text(batch.page(0))
-                ctx = context_features(p1, batch.own[0], text, batch.widths["char"])
+                ctx = context_features(p1, batch.own(0), text, batch.widths["char"])
             with stage("stage 2 (linear)"):
                 probs = model.stage2_proba(ctx, segs.is_text)
             with stage("labels, clean article, quality"):
