@@ -7,7 +7,7 @@ from pathlib import Path
 
 import joblib
 
-from clf.clean import clean_article
+from clf.clean import clean_article, cleaned_article
 from clf.decode import decode
 from clf.features import DENSE_COLUMNS
 from clf.model import Linear, SegmentModel
@@ -123,11 +123,10 @@ class Classifier:
     def _page(
         self, kind: str, segs: Segments, source: str | None, dedupe: bool, remove_glosses: bool
     ) -> Page:
-        full = clean_article(segs)
+        full, article = cleaned_article(segs)
         cleaned = full if dedupe and remove_glosses else clean_article(segs, dedupe, remove_glosses)
-        return Page(
-            kind=kind, segments=segs, source=source, cleaned=cleaned, quality=assess(segs, full)
-        )
+        quality = assess(segs, full, article)
+        return Page(kind=kind, segments=segs, source=source, cleaned=cleaned, quality=quality)
 
 
 def load(path: str | Path | None = None, max_page_bytes: int = MAX_PAGE_BYTES) -> Classifier:

@@ -12,11 +12,14 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from itertools import compress
+
+import numpy as np
 
 from clf.copies import dedupe as dedupe_texts
-from clf.copies import lowered_code_points
+from clf.copies import lowered, lowered_joined
 from clf.cues import char_classes
-from clf.hashing import code_points
+from clf.hashing import code_points, joined_code_points, run_code_points
 from clf.segment import Segment, Segments
 
 _TONED = "āáǎàēéěèīíǐìōóǒòūúǔùǖǘǚǜ"
@@ -26,9 +29,11 @@ _PINYIN = re.compile(rf"(?:{_SYLLABLE}){{1,8}}")
 HAN = r"\u3400-\u4dbf\u4e00-\u9fff"  # CJK unified ideographs (incl. extension A)
 # One or more parenthesised lower-case Latin runs after a Han character or a closing quote.
 _GLOSS = re.compile(rf"(?<=[{HAN}”」』）)])((?:[(（][a-z{_TONED}ü]{{1,24}}[)）])+)")
+_GLOSS_AFTER = "”」』）)"  # besides Han characters, what a gloss may follow
 _ONE = re.compile(rf"[(（]([a-z{_TONED}ü]+)[)）]")
 _NORM = re.compile(r"[\W_]+", re.UNICODE)
 SHINGLE = 5
+_EMPTY = np.zeros(0, dtype=np.uint32)
 DUPLICATE_SHARE = 0.8  # a segment is a copy when this share of its shingles came earlier
 
 
@@ -49,6 +54,20 @@ def find_glosses(text: str) -> list[tuple[int, int]]:
         if words and all(_is_pinyin(w) for w in words):
             spans.append(m.span(1))
     return spans
+
+
+def may_gloss(text: str) -> bool:
+    """Whether `find_glosses` could find one: an opening parenthesis right after a Han
+    character or a closing quote. `str.find` from parenthesis to parenthesis, where the
+    gloss regex tries its look-behind at every position (0.07 ms for a page's article)."""
+    for paren in "(（":
+        i = text.find(paren, 1)
+        while i > 0:
+            c = text[i - 1]
+            if c in _GLOSS_AFTER or "\u3400" <= c <= "\u4dbf" or "\u4e00" <= c <= "\u9fff":
+                return True
+            i = text.find(paren, i + 1)
+    return False
 
 
 def strip_glosses(text: str, spans: list[tuple[int, int]] | None = None) -> str:
@@ -81,27 +100,60 @@ class Cleaned:
     glosses: int = 0  # pinyin glosses found in the article segments (removed or not)
 
 
+@dataclass(slots=True)
+class Article:
+    """A page's article segments as cleaning read them, for the quality signals to read
+    again without redoing the work: their rows and texts, and where cleaning had them at
+    hand, the texts' `code_points` and the `lowered_code_points` of the clean text."""
+
+    rows: list[int]
+    texts: list[str]
+    codes: tuple[np.ndarray, np.ndarray] | None = None
+    clean_lowered: np.ndarray | None = None
+
+
 def article_rows(segs: Segments) -> list[int]:
     """Rows labelled article, in page order."""
-    return [i for i, label in enumerate(segs.labels) if label == "article"]
+    return list(compress(range(len(segs.labels)), map("article".__eq__, segs.labels)))
 
 
 def clean_article(
     segments: Sequence[Segment], dedupe: bool = True, remove_glosses: bool = True
 ) -> Cleaned:
     """The article text from article segments, first copy of each part kept, order preserved."""
-    segs = Segments.of(segments)
+    return cleaned_article(Segments.of(segments), dedupe, remove_glosses)[0]
+
+
+def cleaned_article(
+    segs: Segments, dedupe: bool = True, remove_glosses: bool = True
+) -> tuple[Cleaned, Article]:
+    """`clean_article`, and what it read of the article (`Article`)."""
     rows = article_rows(segs)
-    texts, glosses = [], 0
-    for text in (segs.texts[i] for i in rows):
-        spans = find_glosses(text)
-        glosses += len(spans)
-        texts.append(strip_glosses(text, spans) if remove_glosses and spans else text)
+    article = Article(rows, [segs.texts[i] for i in rows])
+    texts, glosses = article.texts, 0
+    joined = "\0" + "\0".join(texts) + "\0"  # as code_points joins them
+    if may_gloss(joined):  # the NULs keep a gloss from matching across texts
+        texts = []
+        for text in article.texts:
+            spans = find_glosses(text)
+            glosses += len(spans)
+            texts.append(strip_glosses(text, spans) if remove_glosses and spans else text)
+        if remove_glosses and glosses:
+            joined = "\0" + "\0".join(texts) + "\0"
+        else:
+            texts = article.texts
     if not dedupe or not texts:
-        return Cleaned(text="\n".join(texts), duplicates=[], trimmed=[], glosses=glosses)
-    codes, seps = code_points(texts)
-    low = lowered_code_points(texts)
-    starts, copies = dedupe_texts(codes, low, seps, char_classes(), DUPLICATE_SHARE)
+        return Cleaned(text="\n".join(texts), duplicates=[], trimmed=[], glosses=glosses), article
+    codes, seps = joined_code_points(joined, texts)
+    low = lowered_joined(joined, len(texts))
+    if texts is article.texts:
+        article.codes = codes, seps
+    starts, copies = dedupe_texts(
+        codes, code_points(lowered(texts))[0] if low is None else low, seps, char_classes(),
+        DUPLICATE_SHARE,
+    )  # fmt: skip
+    if low is not None and (starts.max() < 0 or "Σ" not in joined):
+        article.clean_lowered = _clean_lowered(low, seps, starts, copies)
     lines, dups, trimmed = [], [], []
     for i, text, start, copy in zip(rows, texts, starts.tolist(), copies.tolist()):
         if start >= 0:
@@ -111,4 +163,22 @@ def clean_article(
             dups.append(segs.index_of(i))
         else:
             lines.append(text)
-    return Cleaned(text="\n".join(lines), duplicates=dups, trimmed=trimmed, glosses=glosses)
+    return Cleaned(
+        text="\n".join(lines), duplicates=dups, trimmed=trimmed, glosses=glosses
+    ), article
+
+
+def _clean_lowered(
+    low: np.ndarray, seps: np.ndarray, starts: np.ndarray, copies: np.ndarray
+) -> np.ndarray:
+    """`lowered_code_points([clean text])` cut from the lower-cased texts: the kept texts from
+    their starts, joined by newlines. Lower-casing maps each character on its own but for a
+    final sigma, which looks at its neighbours: NUL and newline are alike to it (neither is
+    cased or ignorable), and the caller leaves out trimmed texts holding a capital sigma, whose
+    neighbour the cut removed."""
+    keep = ~copies
+    lowered, kept = run_code_points(
+        low, (seps[:-1] + 1 + np.maximum(starts, 0))[keep], seps[1:][keep], _EMPTY
+    )
+    lowered[kept[1:-1]] = ord("\n")
+    return lowered if len(kept) > 1 else np.zeros(2, dtype=np.uint32)

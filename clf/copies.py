@@ -293,11 +293,17 @@ def lowered(texts: list[str]) -> list[str]:
 
 def lowered_code_points(texts: list[str]) -> np.ndarray:
     """`code_points(lowered(texts))[0]`, lower-casing the texts joined once instead of each
-    on its own. The same unless a text's lower case changes its length (no lower-case mapping
-    shortens a character, so the joined length shows it) or a text holds a NUL: then each
-    text is lower-cased alone, as `lowered` does."""
-    joined = "\0" + "\0".join(texts) + "\0"
+    on its own (see `lowered_joined`)."""
+    low = lowered_joined("\0" + "\0".join(texts) + "\0", len(texts))
+    return code_points(lowered(texts))[0] if low is None else low
+
+
+def lowered_joined(joined: str, n_texts: int) -> np.ndarray | None:
+    """`lowered_code_points` of the `n_texts` texts joined by NULs as `code_points` joins
+    them, from that string; or None where lower-casing them joined would differ from one by
+    one: a text whose lower case changes its length (no lower-case mapping shortens a
+    character, so the joined length shows it), a text holding a NUL, or no text."""
     low = joined.lower()
-    if len(low) != len(joined) or joined.count("\0") != len(texts) + 1 or not texts:
-        return code_points(lowered(texts))[0]
+    if len(low) != len(joined) or joined.count("\0") != n_texts + 1 or not n_texts:
+        return None
     return np.frombuffer(low.encode("utf-32-le"), dtype=np.uint32)

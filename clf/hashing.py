@@ -31,7 +31,12 @@ def code_points(texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
     and the separators' positions: text r is codes[seps[r] + 1 : seps[r + 1]]."""
     if not texts:  # "\0\0" would be one empty text: a phantom row in a batch's features
         return np.zeros(1, dtype=np.uint32), np.zeros(1, dtype=np.int64)
-    joined = "\0" + "\0".join(texts) + "\0"
+    return joined_code_points("\0" + "\0".join(texts) + "\0", texts)
+
+
+def joined_code_points(joined: str, texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
+    """`code_points(texts)` from `joined`, the texts joined as it joins them, where the caller
+    has that string already."""
     if joined.count("\0") != len(texts) + 1:  # a text holds a NUL itself
         joined = "\0" + "\0".join(t.replace("\0", " ") for t in texts) + "\0"
     codes = np.frombuffer(joined.encode("utf-32-le"), dtype=np.uint32)

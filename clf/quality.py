@@ -11,8 +11,9 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
+from itertools import compress, repeat
 
-from clf.clean import Cleaned, article_rows
+from clf.clean import Article, Cleaned, article_rows
 from clf.copies import class_counts, lowered_code_points, repeated_share
 from clf.cues import char_classes
 from clf.features import ELLIPSES
@@ -62,31 +63,40 @@ def _strength(name: str, value: float) -> float:
     return min(1.0, max(0.0, 1.0 - 0.5 * value / threshold))
 
 
-def assess(segments: Sequence[Segment], cleaned: Cleaned) -> Quality:
-    """Quality of a classified page, from its labelled segments and its cleaned article."""
+def assess(
+    segments: Sequence[Segment], cleaned: Cleaned, article: Article | None = None
+) -> Quality:
+    """Quality of a classified page, from its labelled segments and its cleaned article
+    (`article`: what `cleaned_article` read of them, if at hand)."""
     segs = Segments.of(segments)
-    chars = {lab: 0 for lab in LABELS}
-    for text, label in zip(segs.texts, segs.labels):
-        if label in chars:
-            chars[label] += len(text)
+    lengths, labels = list(map(len, segs.texts)), segs.labels
+    chars = {lab: sum(compress(lengths, map(lab.__eq__, labels))) for lab in LABELS}
     total = sum(chars.values()) or 1
-    rows = article_rows(segs)
-    article = [segs.texts[i] for i in rows]
-    raw_article = sum(map(len, article))
+    if article is None:
+        rows = article_rows(segs)
+        article = Article(rows, [segs.texts[i] for i in rows])
+    texts = article.texts
+    raw_article = sum(map(len, texts))
     dup_ids = set(cleaned.duplicates)
-    dup_chars = sum(len(segs.texts[i]) for i in rows if segs.index_of(i) in dup_ids)
+    dup_chars = (
+        sum(lengths[i] for i in article.rows if segs.index_of(i) in dup_ids) if dup_ids else 0
+    )
     glosses = cleaned.glosses
     text = cleaned.text
     classes = char_classes()
-    han, _ = class_counts(code_points(article)[0], classes)
-    clean_codes = lowered_code_points([text])
+    han, _ = class_counts((article.codes or code_points(texts))[0], classes)
+    clean_codes = article.clean_lowered
+    if clean_codes is None:
+        clean_codes = lowered_code_points([text])
     letters = class_counts(clean_codes, classes)[1]
     signals = {
         "duplicate_share": dup_chars / raw_article if raw_article else 0.0,
         "gloss_rate": 100 * glosses / han if han else 0.0,
         "repeated_ngram_share": repeated_share(clean_codes, classes, 5),
         "ellipsis_share": (
-            sum(t.rstrip().endswith(ELLIPSES) for t in article) / len(article) if article else 0.0
+            sum(map(str.endswith, map(str.rstrip, texts), repeat(ELLIPSES))) / len(texts)
+            if texts
+            else 0.0
         ),
         "article_chars": float(len(text)),
         "letter_share": letters / len(text) if text else 0.0,

@@ -129,3 +129,41 @@ def test_cli_quality_summary_and_filter_mode(tmp_path):
     assert "dropped 1 of 2 pages" in res.stderr
     record = [json.loads(line) for line in res.stdout.splitlines()][-1]
     assert record["record"] == "page" and record["quality"]["spam"] is False
+
+
+def test_what_cleaning_hands_to_the_quality_signals_is_what_they_would_compute():
+    """`cleaned_article`'s `Article` (the texts' code points, the clean text lower-cased, cut
+    from the texts') gives `assess` what it computes without one: copies, trimmed parts, a
+    capital sigma in a trimmed text (the cut changes its final-sigma context), 'İ' (whose
+    lower case is longer), a NUL, glosses, nothing kept."""
+    from clf.clean import cleaned_article
+    from clf.copies import lowered_code_points
+    from clf.segment import Segments
+
+    head = "Harbour town votes to rebuild its pier"
+    pages = [
+        ["Pier to be rebuilt"] + PARAS + PARAS,
+        [head, head, head + " Councillors approved a two-year plan on Tuesday."] + PARAS,
+        ["ΚΑΛΗΜΕΡΑ", "ΚΑΛΗΜΕΡΑ.Σ και άλλα"] + PARAS[:2],
+        ["İstanbul Büyükşehir Belediyesi", "Istanbul"] + PARAS[:2],
+        ["a\0b text here", PARAS[0]],
+        ["数据(shùjù)很(hěn)重要", "数据很重要"] + PARAS[:1],
+        [],
+        ["Ó", "ó"],
+    ]
+    for texts in pages:
+        segs = Segments.of(_page(texts))
+        for dedupe in (True, False):
+            cleaned, article = cleaned_article(segs, dedupe)
+            assert cleaned == clean_article(list(segs), dedupe)
+            if article.clean_lowered is not None:
+                assert list(article.clean_lowered) == list(lowered_code_points([cleaned.text]))
+            assert assess(segs, cleaned, article) == assess(list(segs), cleaned)
+
+
+def test_glosses_are_only_looked_for_after_a_han_character_or_a_closing_quote():
+    from clf.clean import may_gloss
+
+    for text in ["数据(shùjù)", "“引语”(yǐnyǔ)", "(a)(ma)", "x（shì）", "词（cí）"]:
+        assert may_gloss(text) == bool(find_glosses(text)), text
+    assert not may_gloss("(shùjù) at the start") and not may_gloss("no parenthesis")
