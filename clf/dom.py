@@ -143,32 +143,45 @@ def _decode_at(addr, i, n):
     return x, i + k + 1
 
 
+# What lexbor's serialiser writes for &, no-break space, <, > and (in attribute values) ":
+# entity k is _ENTITY_CODES[k, :_ENTITY_LENGTHS[k]]
+_ENTITIES = ("&amp;", "&nbsp;", "&lt;", "&gt;", "&quot;")
+_ENTITY_CODES = np.array([[ord(c) for c in e.ljust(6, "\0")] for e in _ENTITIES], np.uint32)
+_ENTITY_LENGTHS = np.array([len(e) for e in _ENTITIES], np.int64)
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _entity(x, attribute) -> int:
+    """Which of `_ENTITIES` the serialiser writes for code point x, or -1 for x itself."""
+    if x == 38:
+        return 0
+    if x == 0xA0:
+        return 1
+    if x == 60:
+        return 2
+    if x == 62:
+        return 3
+    if x == 34 and attribute:
+        return 4
+    return -1
+
+
 @njit(cache=True, nogil=True, inline="always")
 def _put_escaped(codes, pos, addr, n, attribute):
-    """Append the UTF-8 bytes addr[:n] as lexbor's serialiser writes them (& < > and
-    no-break spaces escaped; in an attribute value also "), so `clf.markup`'s readers of
-    class, id, style and title spans see what they saw in the markup. The caller has made
-    sure they fit (`_fits`); returns the new end."""
+    """Append the UTF-8 bytes addr[:n] as lexbor's serialiser writes them (`_entity`), so
+    `clf.markup`'s readers of class, id, style and title spans see what they saw in the
+    markup. The caller has made sure they fit (`_fits`); returns the new end."""
     i = 0
     while i < n:
         x, i = _decode_at(addr, i, n)
-        if x == 38:
-            word = "&amp;"
-        elif x == 0xA0:
-            word = "&nbsp;"
-        elif x == 60:
-            word = "&lt;"
-        elif x == 62:
-            word = "&gt;"
-        elif x == 34 and attribute:
-            word = "&quot;"
-        else:
+        e = _entity(x, attribute)
+        if e < 0:
             codes[pos] = x
             pos += 1
-            continue
-        for ch in word:
-            codes[pos] = ord(ch)
-            pos += 1
+        else:
+            for k in range(_ENTITY_LENGTHS[e]):
+                codes[pos] = _ENTITY_CODES[e, k]
+                pos += 1
     return pos
 
 
@@ -181,10 +194,8 @@ def _fits(pos, room, addr, n, attribute) -> bool:
     size = i = 0
     while i < n:
         x, i = _decode_at(addr, i, n)
-        size += (
-            5 if x == 38 else 6 if x == 0xA0 else 4 if x == 60 or x == 62
-            else 6 if x == 34 and attribute else 1
-        )  # fmt: skip
+        e = _entity(x, attribute)
+        size += 1 if e < 0 else _ENTITY_LENGTHS[e]
     return pos + size <= room
 
 

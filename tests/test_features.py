@@ -582,3 +582,20 @@ def test_the_segmenters_code_points_are_the_texts_code_points(harbour_html):
     for k in with_codes.families:
         for a, b in zip(with_codes.families[k], without.families[k]):
             assert np.array_equal(a, b)
+
+
+def test_array_helpers_go_without_numbas_runtime_only_where_numba_knows_how():
+    """`_nrt=False` is a private numba option: where a numba does not know it, the helpers
+    compile as plain njit functions instead of failing at import."""
+    from numba.core.cpu import CPUTargetOptions
+
+    from clf.copies import _slot
+    from clf.jit import no_runtime_options
+
+    assert no_runtime_options(CPUTargetOptions) == {"_nrt": False}  # this numba knows it
+    assert _slot.targetoptions["_nrt"] is False
+
+    class WithoutIt:
+        pass
+
+    assert no_runtime_options(WithoutIt) == {} and no_runtime_options(None) == {}
