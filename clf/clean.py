@@ -34,6 +34,8 @@ _ONE = re.compile(rf"[(（]([a-z{_TONED}ü]+)[)）]")
 _NORM = re.compile(r"[\W_]+", re.UNICODE)
 SHINGLE = 5
 _EMPTY = np.zeros(0, dtype=np.uint32)
+# below this many code points lower-casing the clean text again costs less than cutting it
+_CUT_LOWER = 1_000
 DUPLICATE_SHARE = 0.8  # a segment is a copy when this share of its shingles came earlier
 
 
@@ -152,7 +154,8 @@ def cleaned_article(
         codes, code_points(lowered(texts))[0] if low is None else low, seps, char_classes(),
         DUPLICATE_SHARE,
     )  # fmt: skip
-    if low is not None and (starts.max() < 0 or "Σ" not in joined):
+    cut = low is not None and len(low) > _CUT_LOWER
+    if cut and (starts.max() < 0 or "Σ" not in joined):
         article.clean_lowered = _clean_lowered(low, seps, starts, copies)
     lines, dups, trimmed = [], [], []
     for i, text, start, copy in zip(rows, texts, starts.tolist(), copies.tolist()):

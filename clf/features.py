@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from itertools import accumulate
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -133,6 +134,12 @@ def _chunks(pages: list[Segments], size: int) -> list[list[Segments]]:
         out[-1].append(p)
         n += len(p)
     return out
+
+
+def page_bounds(pages: list[Segments]) -> np.ndarray:
+    """Page i's rows are bounds[i]:bounds[i + 1] of the pages' stacked rows (np.cumsum of a
+    list goes through numpy's Python wrappers: a fixed cost every model call pays)."""
+    return np.fromiter(accumulate(map(len, pages), initial=0), np.int64, len(pages) + 1)
 
 
 def _bylines(texts: list[str], lengths: np.ndarray, first: np.ndarray) -> np.ndarray:
@@ -349,7 +356,7 @@ class Featurizer:
         copies on its page, byline cue and title flag; `trim` for rows kept past the call."""
         texts = [t for segs in pages for t in segs.texts]
         codes, seps = _code_points_of(pages, texts)
-        bounds = np.cumsum([0] + [len(p) for p in pages])
+        bounds = page_bounds(pages)
         same = same_text_counts(codes, seps, bounds)  # a NUL in a text counts as the space
         # code_points put in its place; the segmenters' texts have none (clf.safety)
         lengths, first = np.diff(seps) - 1, codes[seps[:-1] + 1]
@@ -375,7 +382,7 @@ class Featurizer:
         """All segments of all pages, one compiled pass per feature family; with `stage1`
         (`stage1_tables`) the same pass sums the families' part of the linear layer."""
         pages = [Segments.of(p) for p in pages]
-        bounds = np.cumsum([0] + [len(p) for p in pages])
+        bounds = page_bounds(pages)
         # counts weighted at once (stage1) are dropped with the call: no need to trim them
         chunks = [self._raw(c, stage1 is None) for c in _chunks(pages, CHUNK_SEGMENTS)]
         counts = np.concatenate([c[1] for c in chunks])

@@ -388,6 +388,7 @@ def lexbor_input(text: str, utf8: bytes | None = None) -> bytes | None:
 
 _KEYS, _FLAGS = tag_table(BLOCK_TAGS, SKIP_TAGS)
 _NO_CONTEXT: tuple[tuple[str, ...], tuple[str, ...]] = ((), ())
+_ZERO, _ONE, _IN_TITLE = (np.array([x], dtype=np.int64) for x in (0, 1, IN_TITLE))
 _TITLE_CONTEXT: tuple[tuple[str, ...], tuple[str, ...]] = (("title",), ())
 
 
@@ -435,12 +436,14 @@ def segments_of(markup: str, codes: np.ndarray, walked: tuple) -> Segments:
     # columns as 1-D lists: a 2-D tolist() makes a list per row, for the garbage collector
     tag_of = [markup[a:b] for a, b in zip(info[:, 1].tolist(), info[:, 2].tolist())] + ["body"]
     tags = [tag_of[k] for k in contexts.tolist()]
-    depths = np.append(info[:, 7], 0)[contexts]
+    # np.concatenate, not np.append: its Python wrapper is a fixed cost of every page
+    depths = np.concatenate((info[:, 7], _ZERO))[contexts]
     link_chars = rows[:, 3].copy()
     if title:
         tags.insert(0, "title")
-        depths, link_chars = np.append(1, depths), np.append(0, link_chars)
-        contexts = np.append(IN_TITLE, contexts)
+        depths = np.concatenate((_ONE, depths))
+        link_chars = np.concatenate((_ZERO, link_chars))
+        contexts = np.concatenate((_IN_TITLE, contexts))
     doc_ptr, doc_cols = context_columns(codes, info, STRUCT_FEATURES)
     structure = (doc_ptr, doc_cols, row_documents(contexts, len(info)))
     return Segments(
