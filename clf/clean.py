@@ -17,9 +17,9 @@ from itertools import compress
 import numpy as np
 
 from clf.copies import dedupe as dedupe_texts
-from clf.copies import lowered, lowered_joined
+from clf.copies import lowered_code_points, lowered_joined
 from clf.cues import char_classes
-from clf.hashing import code_points, joined_code_points, run_code_points
+from clf.hashing import joined_code_points, run_code_points
 from clf.segment import Segment, Segments
 
 _TONED = "āáǎàēéěèīíǐìōóǒòūúǔùǖǘǚǜ"
@@ -113,6 +113,12 @@ class Article:
     codes: tuple[np.ndarray, np.ndarray] | None = None
     clean_lowered: np.ndarray | None = None
 
+    @classmethod
+    def of(cls, segs: Segments) -> Article:
+        """The article rows of labelled segments and their texts."""
+        rows = article_rows(segs)
+        return cls(rows, [segs.texts[i] for i in rows])
+
 
 def article_rows(segs: Segments) -> list[int]:
     """Rows labelled article, in page order."""
@@ -130,8 +136,7 @@ def cleaned_article(
     segs: Segments, dedupe: bool = True, remove_glosses: bool = True
 ) -> tuple[Cleaned, Article]:
     """`clean_article`, and what it read of the article (`Article`)."""
-    rows = article_rows(segs)
-    article = Article(rows, [segs.texts[i] for i in rows])
+    article = Article.of(segs)
     texts, glosses = article.texts, 0
     joined = "\0" + "\0".join(texts) + "\0"  # as code_points joins them
     if may_gloss(joined):  # the NULs keep a gloss from matching across texts
@@ -150,15 +155,13 @@ def cleaned_article(
     low = lowered_joined(joined, len(texts))
     if texts is article.texts:
         article.codes = codes, seps
-    starts, copies = dedupe_texts(
-        codes, code_points(lowered(texts))[0] if low is None else low, seps, char_classes(),
-        DUPLICATE_SHARE,
-    )  # fmt: skip
+    shingled = lowered_code_points(texts) if low is None else low  # None: joined won't do
+    starts, copies = dedupe_texts(codes, shingled, seps, char_classes(), DUPLICATE_SHARE)
     cut = low is not None and len(low) > _CUT_LOWER
     if cut and (starts.max() < 0 or "Σ" not in joined):
         article.clean_lowered = _clean_lowered(low, seps, starts, copies)
     lines, dups, trimmed = [], [], []
-    for i, text, start, copy in zip(rows, texts, starts.tolist(), copies.tolist()):
+    for i, text, start, copy in zip(article.rows, texts, starts.tolist(), copies.tolist()):
         if start >= 0:
             trimmed.append(segs.index_of(i))
             text = text[start:]

@@ -68,6 +68,9 @@ def context_features(probs: np.ndarray, own: np.ndarray, text: Rows, n_features:
     return context_rows(probs, own, main_text_similarity(probs, text, n_features), _WINDOW)
 
 
+_MADE_ONCE = ("stage1_tables", "stage2_arrays")  # SegmentModel's caches, left out of pickles
+
+
 class SegmentModel:
     """Featurizer + linear layers. Read-only once made, hence safe to share across threads.
 
@@ -100,8 +103,15 @@ class SegmentModel:
         """Stage-1 weights laid out for `featurize`; made once, never pickled."""
         return stage1_tables(self.stage1.coef, self.featurizer.idf)
 
+    @cached_property
+    def stage2_arrays(self) -> tuple[tuple[np.ndarray, np.ndarray], ...]:
+        """Stage 2's layers for HTML and for text pages as the compiled stage 2 takes them;
+        made once, never pickled."""
+        text_layer = self.stage2_text if self.stage2_text is not None else self.stage2
+        return _arrays(self.stage2), _arrays(text_layer)
+
     def __getstate__(self) -> dict:
-        return {k: v for k, v in self.__dict__.items() if k != "stage1_tables"}
+        return {k: v for k, v in self.__dict__.items() if k not in _MADE_ONCE}
 
     def predict_proba(self, pages: list[list[Segment]]) -> list[np.ndarray]:
         """Per page, an (n_segments × 3) array of probabilities in `LABELS` order."""
@@ -109,10 +119,9 @@ class SegmentModel:
             return [np.zeros((0, 3)) for _ in pages]
         batch = self.featurizer.featurize(pages, stage1=self.stage1_tables)
         p1 = np.ascontiguousarray(self.stage1_proba(batch))
-        text_layer = self.stage2_text if self.stage2_text is not None else self.stage2
         probs = stage2_pages(
             p1, batch.shallow, batch.families["char"], batch.bounds, batch.text_view,
-            batch.widths["char"], _WINDOW, _arrays(self.stage2), _arrays(text_layer),
+            batch.widths["char"], _WINDOW, *self.stage2_arrays,
         )  # fmt: skip
         return [probs[batch.page(i)] for i in range(len(pages))]
 

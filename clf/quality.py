@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from itertools import compress, repeat
 
-from clf.clean import Article, Cleaned, article_rows
+from clf.clean import Article, Cleaned
 from clf.copies import class_counts, lowered_code_points, repeated_share
 from clf.cues import char_classes
 from clf.features import ELLIPSES
@@ -73,8 +73,7 @@ def assess(
     chars = {lab: sum(compress(lengths, map(lab.__eq__, labels))) for lab in LABELS}
     total = sum(chars.values()) or 1
     if article is None:
-        rows = article_rows(segs)
-        article = Article(rows, [segs.texts[i] for i in rows])
+        article = Article.of(segs)
     texts = article.texts
     raw_article = sum(map(len, texts))
     dup_ids = set(cleaned.duplicates)

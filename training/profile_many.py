@@ -37,14 +37,16 @@ def _compiled(filename: str, name: str) -> bool:
     return isinstance(getattr(module, name, None), CPUDispatcher)
 
 
-def held_out_parser(description: str, top: int) -> argparse.ArgumentParser:
-    """The options of the profilers of `classify_many` over the comparison's held-out pages."""
+def held_out_parser(description: str, top: int | None = None) -> argparse.ArgumentParser:
+    """The options of the profilers and timers of `classify_many` over the comparison's
+    held-out pages (`--top`, how many functions to list, where `top` is given)."""
     ap = argparse.ArgumentParser(
         description=description, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     ap.add_argument("--data", type=Path, default=DEFAULT_DATA)
     ap.add_argument("--mode", choices=["html", "text"], default="html")
-    ap.add_argument("--top", type=int, default=top)
+    if top is not None:
+        ap.add_argument("--top", type=int, default=top)
     return ap
 
 

@@ -11,15 +11,12 @@ one `classify` call a page on a one-paragraph page: the fixed cost of a model ca
 
 from __future__ import annotations
 
-import argparse
 import time
 from collections.abc import Callable
-from pathlib import Path
 
 import clf
 from clf.classifier import BATCH_PAGES
-from training.compare import as_text_page, held_out_pages
-from training.data import DEFAULT_DATA
+from training.profile_many import held_out_parser, warmed_up
 
 ONE_PARAGRAPH = (
     "<html><head><title>A title here</title></head><body><p>"
@@ -57,26 +54,20 @@ def _fastest(f: Callable[[], object], n: int, rounds: int) -> float:
 
 
 def main(argv: list[str] | None = None) -> None:
-    ap = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
-    ap.add_argument("--data", type=Path, default=DEFAULT_DATA)
-    ap.add_argument("--mode", choices=["html", "text"], default="html")
+    ap = held_out_parser(__doc__)
     ap.add_argument("--pages", type=int, default=640)
     ap.add_argument("--rounds", type=int, default=5)
     ap.add_argument("--one-paragraph", action="store_true")
     args = ap.parse_args(argv)
-    model = clf.load()
     if args.one_paragraph:
+        model = clf.load()
         model.classify(ONE_PARAGRAPH)
         ms = 1e3 * _fastest(lambda: model.classify(ONE_PARAGRAPH), 2000, args.rounds)
         many = 1e3 * _fastest(lambda: model.classify_many([ONE_PARAGRAPH] * 64), 20, args.rounds)
         print(f"one-paragraph page: {ms:.3f} ms a call, {many / 64:.3f} ms a page in 64s")
         return
-    pages = [p["html"] for p in held_out_pages(args.data, None)][: args.pages]
-    if args.mode == "text":
-        pages = [as_text_page(p) for p in pages]
-    model.classify_many(pages[:64], kind=args.mode)  # load or compile every kernel
+    model, pages = warmed_up(args)
+    pages = pages[: args.pages]
     passes = [_stages(model, pages, args.mode) for _ in range(args.rounds)]
     names = ("segment", "model", "finish")
     parts = [min(p[i] for p in passes) / len(pages) * 1e3 for i in range(3)]
