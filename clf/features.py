@@ -235,7 +235,7 @@ def _documents(segs: Segments) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 
 def _struct_counts(pages: list[Segments]) -> Rows:
     """Hashed structure tokens per segment of the pages, from their documents."""
-    return _stack([gather_counts(*_documents(p)) for p in pages])
+    return _stack([gather_counts(*_documents(p), STRUCT_FEATURES) for p in pages])
 
 
 def _rows(family: Rows, rows: slice) -> Rows:

@@ -36,7 +36,9 @@ from clf.hashing import (
     STEP,
     char_counts,
     code_points,
+    _emit_counts,
     document_frequency_idf,
+    gather_counts,
     ngram_counts,
     similarity_to_centroid,
     similarity_to_first,
@@ -91,6 +93,32 @@ def test_ngram_counts_match_a_plain_python_reference():
     texts = _texts(60)
     got = _as_dicts(*ngram_counts(*code_points(texts), 12, 1, 4))
     assert got == [_reference_ngrams(t, 12, 1, 4) for t in texts]
+
+
+def test_counting_ignores_whatever_the_slot_table_held():
+    """`_emit_counts`' table is never cleared: entries left by other rows, or garbage that
+    points into this row's entries at another column, must not count."""
+    rng = np.random.default_rng(0)
+    keys = rng.integers(0, 64, size=(5, 40))
+    out_cols, out_counts = np.zeros(400, np.int64), np.zeros(400)
+    for slots in (rng.integers(-5, 400, 64).astype(np.int32), np.zeros(64, np.int32)):
+        pos, rows = 0, []
+        for row in keys:
+            first = pos
+            pos = _emit_counts(row, 0, len(row), out_cols, out_counts, pos, slots)
+            rows.append(dict(zip(out_cols[first:pos].tolist(), out_counts[first:pos].tolist())))
+            slots[rng.integers(0, 64, 20)] = rng.integers(first, pos, 20)  # stale, wrong keys
+        assert rows == [
+            {k: float(list(row).count(k)) for k in dict.fromkeys(row.tolist())} for row in keys
+        ]
+        assert [list(r) for r in rows] == [list(dict.fromkeys(row.tolist())) for row in keys]
+
+
+def test_gather_counts_refuses_a_column_past_its_table():
+    ptr, docs = np.array([0, 2]), np.array([3, 70])
+    assert gather_counts(ptr, docs, np.array([0, 0]), 128)[1].tolist() == [3, 70, 3, 70]
+    with pytest.raises(ValueError, match="out of range"):
+        gather_counts(ptr, docs, np.array([0]), 64)
 
 
 def test_word_counts_hash_each_lowercased_word():
