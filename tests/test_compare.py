@@ -24,6 +24,27 @@ def test_snippets_score_as_trafilatura_evaluates_them():
 
 
 @needs_data
+def test_unseen_zh_pages_are_scored_against_what_people_labelled_article(tmp_path):
+    """Each page's gold is its hand-labelled article segments (not the <title> row), and a
+    run over the set scores clf on exactly those pages."""
+    from training.hand_eval import UNSEEN_ZH, labelled_pages
+
+    pages = compare.unseen_zh_pages(SHARED / "data", 3)
+    for p, (_, _, segs, labels) in zip(
+        pages, labelled_pages(SHARED / "data", UNSEEN_ZH, "unseen-zh")
+    ):
+        gold = p["gold"]["text"]
+        kept = [s.text for s, label in zip(segs, labels) if label == "article" and s.tag != "title"]
+        assert kept and all(text in gold for text in kept)
+        dropped = [s.text for s, label in zip(segs, labels) if label != "article"]
+        assert not any(text in gold for text in dropped if len(text) > 40)
+    out = tmp_path / "cmp.json"
+    compare.main(["--pages", "unseen-zh", "--limit", "3", "--mode", "html", "--out", str(out)])
+    (run,) = json.loads(out.read_text())["runs"]
+    assert run["pages"] == 3 == run["results"]["clf"]["scores"]["lang:zh"]["pages"]
+
+
+@needs_data
 def test_small_run_scores_held_out_pages_only(tmp_path):
     out = tmp_path / "cmp.json"
     compare.main(["--limit", "2", "--mode", "html", "--out", str(out)])

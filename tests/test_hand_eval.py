@@ -45,7 +45,7 @@ def test_labeller_files_must_use_the_three_labels(tmp_path):
         hand_eval._read_labeller(bad)
 
 
-@pytest.mark.parametrize("hand", [hand_eval.HAND, hand_eval.DEV])
+@pytest.mark.parametrize("hand", [hand_eval.HAND, hand_eval.DEV, hand_eval.UNSEEN_ZH])
 def test_hand_files_hold_no_page_text(hand):
     rows = [r for r in hand.read_text(encoding="utf-8").splitlines() if not r.startswith("#")]
     assert len(rows) > 1000
@@ -68,18 +68,17 @@ def test_changed_segments_are_refused(tmp_path):
 
 
 @needs_data
-@pytest.mark.parametrize(
-    ("hand", "results", "test"),
-    [(hand_eval.HAND, hand_eval.RESULTS, True), (hand_eval.DEV, hand_eval.DEV_RESULTS, False)],
-)
-def test_committed_numbers_come_from_the_right_split_and_reproduce(hand, results, test):
+@pytest.mark.parametrize("which", ["test", "training"])
+def test_committed_numbers_come_from_the_right_split_and_reproduce(which):
     """The evaluation set is all test-site pages (never trained on), the set for working on
     the rules all training-site pages; every segment is labelled, and scoring again gives the
     committed results file (model and rules on the first, rules only on the second)."""
+    hand, results = hand_eval._FILES[which]
+    test = which == "test"
     split = {(p["dataset"], p["id"]): t for p, _, t in split_pages(SHARED / "data")}
     wanted = hand_eval.read_hand(hand)
     assert wanted and all(split[key] == test for key in wanted)
-    result = hand_eval.score(SHARED / "data", hand=hand, test=test)
+    result = hand_eval.score(SHARED / "data", hand=hand, split=which)
     assert result["pages"] == len(wanted)
     assert result["segments"] == sum(len(rows) for rows in wanted.values())
     assert ("model, HTML input" in result["scores"]) == test
@@ -100,8 +99,30 @@ def test_a_validate_model_is_scored_on_validation_sites_only_and_writes_nothing(
     assert hand_eval.DEV_RESULTS.read_text(encoding="utf-8") == committed
     assert "wrote" not in capsys.readouterr().out
     (result,) = results
-    pages = hand_eval.labelled_pages(SHARED / "data", hand_eval.DEV, test=False)
+    pages = hand_eval.labelled_pages(SHARED / "data", hand_eval.DEV, "training")
     on_validation = [segs for _, site, segs, _ in pages if is_validation_site(site)]
     assert 0 < len(on_validation) < len(pages)
     scored = result["scores"]["model, HTML input (validation sites)"]["all"]["segments"]
     assert scored == sum(map(len, on_validation))
+
+
+def test_unseen_sites_get_one_labellable_page_per_folder():
+    sizes = {"tests/a/1": 10, "tests/a/2": 40, "tests/a/3": 50, "tests/b/1": 400, "x/b/2": 30}
+    candidates = [({"id": i}, n) for i, n in sizes.items()]
+    picked = [candidates[k][0]["id"] for k in hand_eval.pick_unseen(candidates)]
+    assert picked == ["tests/a/2", "x/b/2"]  # too small, too large, one per folder
+
+
+@needs_data
+def test_unseen_zh_set_is_chinese_pages_of_sites_with_no_usable_page():
+    """Its pages have no gold and their sites no page any model trains on; every segment is
+    labelled, and scoring again gives the committed results (the model only: no gold, so no
+    training labels)."""
+    usable_sites = {site for _, site, _ in split_pages(SHARED / "data")}
+    pages = hand_eval.labelled_pages(SHARED / "data", hand_eval.UNSEEN_ZH, "unseen-zh")
+    assert len(pages) == len(hand_eval.read_hand(hand_eval.UNSEEN_ZH)) >= 20
+    for p, site, _, _ in pages:
+        assert p["lang"] == "zh" and p["gold"] is None and site not in usable_sites
+    result = hand_eval.score(SHARED / "data", hand=hand_eval.UNSEEN_ZH, split="unseen-zh")
+    assert set(result["scores"]) == {"model, HTML input", "model, text input"}
+    assert result == json.loads(hand_eval.UNSEEN_ZH_RESULTS.read_text(encoding="utf-8"))

@@ -159,6 +159,18 @@ def usable(page: dict) -> bool:
     return page["gold"] is not None and not page.get("warnings") and len(page["html"]) <= MAX_HTML
 
 
+def unseen_zh_pages(data: Path) -> list[tuple[dict, str]]:
+    """(page, site) for the Chinese pages without gold (GNE's test pages it gives no answer
+    for) whose site has no usable page in the data: no model ever trains on them or on their
+    site, so people's labels of them measure clf on sites nobody here has seen."""
+    known = {site_of(p) for name in DATASETS for p in pages(data, name) if usable(p)}
+    return [
+        (p, site)
+        for p in pages(data, "gne")
+        if p["gold"] is None and p["lang"] == "zh" and (site := site_of(p)) not in known
+    ]
+
+
 def split_pages(
     data: Path, datasets: Iterable[str] = DATASETS, limit: int | None = None
 ) -> list[tuple[dict, str, bool]]:

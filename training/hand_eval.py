@@ -9,13 +9,17 @@ of test sites only (never trained on), every segment of each page labelled by LA
     python -m training.hand_eval collect --out /tmp/clf-hand    # their labels → hand_eval.tsv
     python -m training.hand_eval score                          # model and rules vs the labels
     python -m training.hand_eval score --training-sites         # rules vs training-site labels
+    python -m training.hand_eval score --unseen-zh              # model vs Chinese pages of unseen sites
 
 `sample` writes one TSV per page (with page text, so outside the repository). `collect` keeps
 only the keys and a short hash of each segment's text (no text) in `training/hand_eval.tsv`;
 `score` re-segments the pages, refuses rows whose text hash no longer matches (a changed
 segmenter), and writes `training/results/hand_eval.json`. With `--training-sites` the same
 steps make and score a second set (`hand_dev.tsv`) on pages the model trains on: the set for
-working on the labelling rules, so that the held-out set is never used to choose them.
+working on the labelling rules, so that the held-out set is never used to choose them. With
+`--unseen-zh` they make and score a third (`hand_zh_unseen.tsv`): Chinese pages that have no
+gold, of sites with no usable page in the data, one page per site (`pick_unseen`), so the
+model is measured in Chinese on more than the test split's few Chinese pages.
 """
 
 from __future__ import annotations
@@ -32,7 +36,13 @@ from pathlib import Path
 import clf
 from clf.segment import LABELS, Segment, segment_html
 from training.agreement import one_line
-from training.data import DEFAULT_DATA, is_validation_site, lang_group, split_pages
+from training.data import (
+    DEFAULT_DATA,
+    is_validation_site,
+    lang_group,
+    split_pages,
+    unseen_zh_pages,
+)
 from training.labels import label_segments
 from training.scoring import label_report
 from training.train_and_evaluate import _predict_labels, text_view
@@ -41,6 +51,8 @@ HAND = Path(__file__).resolve().parent / "hand_eval.tsv"
 RESULTS = Path(__file__).resolve().parent / "results" / "hand_eval.json"
 DEV = Path(__file__).resolve().parent / "hand_dev.tsv"  # training-site pages, for the rules
 DEV_RESULTS = Path(__file__).resolve().parent / "results" / "hand_dev.json"
+UNSEEN_ZH = Path(__file__).resolve().parent / "hand_zh_unseen.tsv"  # `unseen_zh_pages`
+UNSEEN_ZH_RESULTS = Path(__file__).resolve().parent / "results" / "hand_zh_unseen.json"
 # Pages per language group; English spread over its datasets. Sized so a labeller can read
 # every segment of a page: pages of 20..MAX_SEGMENTS segments only.
 QUOTA = {"en": 20, "de": 8, "zh": 6, "other": 6}
@@ -55,16 +67,44 @@ def text_key(text: str) -> str:
     return hashlib.sha1(text.encode("utf-8", "surrogatepass")).hexdigest()[:8]
 
 
+SPLITS = ("test", "training", "unseen-zh")  # the three hand-labelled sets, by their pages
+_FILES = {  # a set's labels and committed results
+    "test": (HAND, RESULTS),
+    "training": (DEV, DEV_RESULTS),
+    "unseen-zh": (UNSEEN_ZH, UNSEEN_ZH_RESULTS),
+}
+
+
+def _split(data: Path, split: str) -> list[tuple[dict, str]]:
+    """(page, site) of a set's pages: test sites, training sites, or Chinese pages of sites
+    the data has no usable page of (`training.data.unseen_zh_pages`)."""
+    if split == "unseen-zh":
+        return unseen_zh_pages(data)
+    return [(p, site) for p, site, is_test in split_pages(data) if is_test == (split == "test")]
+
+
 def _segmented(
-    data: Path, only: set[tuple[str, str]] | None = None, test: bool = True
+    data: Path, only: set[tuple[str, str]] | None = None, split: str = "test"
 ) -> list[tuple[dict, str, list[Segment]]]:
-    """Pages of test sites (of training sites with `test=False`) with their sites and
-    segments; only those keyed (dataset, id) in `only`, if given."""
+    """A set's pages (`SPLITS`) with their sites and segments; only those keyed (dataset,
+    id) in `only`, if given."""
     return [
         (p, site, segment_html(p["html"]))
-        for p, site, is_test in split_pages(data)
-        if is_test == test and (only is None or (p["dataset"], p["id"]) in only)
+        for p, site in _split(data, split)
+        if only is None or (p["dataset"], p["id"]) in only
     ]
+
+
+def pick_unseen(candidates: list[tuple[dict, int]]) -> list[int]:
+    """Indices into `candidates` for the unseen-site Chinese set: per GNE folder (a site;
+    one site can come under two folder sets) its first page of a size a person can label."""
+    picked, folders = [], set()
+    for k, (p, n) in sorted(enumerate(candidates), key=lambda kp: kp[1][0]["id"]):
+        folder = p["id"].split("/")[1]
+        if folder not in folders and MIN_SEGMENTS <= n <= MAX_SEGMENTS["zh"]:
+            folders.add(folder)
+            picked.append(k)
+    return picked
 
 
 def pick_pages(candidates: list[tuple[dict, int]], seed: int = 13) -> list[int]:
@@ -90,11 +130,12 @@ def pick_pages(candidates: list[tuple[dict, int]], seed: int = 13) -> list[int]:
     return picked
 
 
-def sample(data: Path, out: Path, seed: int = 13, test: bool = True) -> None:
+def sample(data: Path, out: Path, seed: int = 13, split: str = "test") -> None:
     """One TSV per chosen page for a labeller (index, tag, link share, class/id, text) and
     pages.tsv listing them; the labellers' instructions are training/hand_labelling.md."""
-    pages = _segmented(data, test=test)
-    chosen = pick_pages([(p, len(s)) for p, _, s in pages], seed)
+    pages = _segmented(data, split=split)
+    candidates = [(p, len(s)) for p, _, s in pages]
+    chosen = pick_unseen(candidates) if split == "unseen-zh" else pick_pages(candidates, seed)
     out.mkdir(parents=True, exist_ok=True)
     index = ["k\tdataset\tid\tlang\turl\tsegments"]
     for k, i in enumerate(chosen, 1):
@@ -131,7 +172,7 @@ def _read_labeller(path: Path) -> dict[int, str]:
     return out
 
 
-def collect(data: Path, out: Path, hand: Path = HAND, test: bool = True) -> None:
+def collect(data: Path, out: Path, hand: Path = HAND, split: str = "test") -> None:
     """Merge `labels_KK.tsv` files (one per page, from `sample`'s page_KK.tsv) into `hand`."""
     listed = [
         line.split("\t")
@@ -139,7 +180,7 @@ def collect(data: Path, out: Path, hand: Path = HAND, test: bool = True) -> None
     ]
     segs_of = {
         (p["dataset"], p["id"]): s
-        for p, _, s in _segmented(data, {(r[1], r[2]) for r in listed}, test)
+        for p, _, s in _segmented(data, {(r[1], r[2]) for r in listed}, split)
     }
     rows = [HEADER]
     for k, dataset, page_id, *_ in listed:
@@ -169,14 +210,13 @@ def read_hand(hand: Path = HAND) -> dict[tuple[str, str], dict[int, tuple[str, s
 
 
 def labelled_pages(
-    data: Path, hand: Path = HAND, test: bool = True
+    data: Path, hand: Path = HAND, split: str = "test"
 ) -> list[tuple[dict, str, list[Segment], list[str]]]:
     """The hand-labelled pages as (page, site, segments, hand labels); every page must come from the
-    split asked for (test sites, or training sites with `test=False`) and every segment must
-    match its labelled text."""
+    set asked for (`SPLITS`) and every segment must match its labelled text."""
     wanted = read_hand(hand)
     found = []
-    for p, site, segs in _segmented(data, set(wanted), test):
+    for p, site, segs in _segmented(data, set(wanted), split):
         rows = wanted[(p["dataset"], p["id"])]
         if [(s.index, text_key(s.text)) for s in segs] != [(i, rows[i][1]) for i in sorted(rows)]:
             raise ValueError(
@@ -185,18 +225,21 @@ def labelled_pages(
         found.append((p, site, segs, [rows[s.index][0] for s in segs]))
     missing = len(wanted) - len(found)
     if missing:
-        side = "test" if test else "training"
-        raise ValueError(f"{missing} hand-labelled pages are not {side}-site pages of {data}")
+        raise ValueError(f"{missing} hand-labelled pages are not {split} pages of {data}")
     return found
 
 
-def score(data: Path, model_path: Path | None = None, hand: Path = HAND, test: bool = True) -> dict:
+def score(
+    data: Path, model_path: Path | None = None, hand: Path = HAND, split: str = "test"
+) -> dict:
     """The model's labels (HTML and text input) and the training labels (gold + rules) against
-    the hand labels, overall and per language group. On training-site pages (`test=False`, the
-    set for working on the rules) the shipped model was fitted on them, so only the training
-    labels are scored, and a given `model_path` (a `--validate` model) only on the pages of
-    validation sites, which such a model never read."""
-    pages = labelled_pages(data, hand, test)
+    the hand labels, overall and per language group. On training-site pages (the set for
+    working on the rules) the shipped model was fitted on them, so only the training labels
+    are scored, and a given `model_path` (a `--validate` model) only on the pages of
+    validation sites, which such a model never read. The unseen-site Chinese pages have no
+    gold, so no training labels."""
+    pages = labelled_pages(data, hand, split)
+    test = split != "training"
     predicted: dict[str, dict[int, list[str]]] = {}
     if test or model_path is not None:
         model = clf.load(model_path).model
@@ -213,12 +256,14 @@ def score(data: Path, model_path: Path | None = None, hand: Path = HAND, test: b
         lambda: defaultdict(lambda: ([], []))
     )
     for n, (p, _, segs, truth) in enumerate(pages):
-        training = label_segments(p, segs)
+        training = label_segments(p, segs) if p["gold"] is not None else None
         for key in ("all", f"lang:{lang_group(p['lang'])}"):
             for name, out in predicted.items():
                 if n in out:
                     pairs[name][key][0].extend(truth)
                     pairs[name][key][1].extend(out[n])
+            if training is None:
+                continue
             known = [(t, r) for t, r in zip(truth, training) if r is not None]
             pairs["training labels (gold + rules)"][key][0].extend(t for t, _ in known)
             pairs["training labels (gold + rules)"][key][1].extend(r for _, r in known)
@@ -259,12 +304,24 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("command", choices=["sample", "collect", "score"])
     ap.add_argument("--data", type=Path, default=DEFAULT_DATA)
     ap.add_argument("--out", type=Path, default=Path("/tmp/clf-hand"), help="labellers' files")
-    ap.add_argument(
+    which = ap.add_mutually_exclusive_group()
+    which.add_argument(
         "--training-sites",
         action="store_true",
         help="pages of training sites instead (the set for working on the labelling rules)",
     )
-    ap.add_argument("--hand", type=Path, default=None, help=f"default: {HAND.name} ({DEV.name})")
+    which.add_argument(
+        "--unseen-zh",
+        action="store_true",
+        help="Chinese pages without gold of sites the data has no usable page of (no training "
+        "labels to score there)",
+    )
+    ap.add_argument(
+        "--hand",
+        type=Path,
+        default=None,
+        help=f"default: {HAND.name} ({DEV.name}, {UNSEEN_ZH.name})",
+    )
     ap.add_argument(
         "--model",
         type=Path,
@@ -276,21 +333,23 @@ def main(argv: list[str] | None = None) -> None:
         "--results",
         type=Path,
         default=None,
-        help=f"default: {RESULTS.name} ({DEV_RESULTS.name}); with --model, none (printed only: "
+        help=f"default: {RESULTS.name} ({DEV_RESULTS.name}, {UNSEEN_ZH_RESULTS.name}); with "
+        "--model, none (printed only: "
         "the committed results are the shipped model's)",
     )
     args = ap.parse_args(argv)
-    test = not args.training_sites
-    hand = args.hand or (HAND if test else DEV)
+    split = "training" if args.training_sites else "unseen-zh" if args.unseen_zh else "test"
+    default_hand, default_results = _FILES[split]
+    hand = args.hand or default_hand
     if args.command == "sample":
-        sample(args.data, args.out, seed=13 if test else 14, test=test)
+        sample(args.data, args.out, seed=14 if split == "training" else 13, split=split)
     elif args.command == "collect":
-        collect(args.data, args.out, hand, test)
+        collect(args.data, args.out, hand, split)
     else:
-        result = score(args.data, args.model, hand, test)
+        result = score(args.data, args.model, hand, split)
         _print(result)
         if args.model is None:
-            args.results = args.results or (RESULTS if test else DEV_RESULTS)
+            args.results = args.results or default_results
         if args.results is not None:
             args.results.write_text(json.dumps(result, indent=1) + "\n", encoding="utf-8")
             print(f"\nwrote {args.results}")
