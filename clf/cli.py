@@ -17,7 +17,9 @@ from rich.markup import escape
 
 from clf.batch import classify_isolated, error_text
 from clf.classifier import BATCH_PAGES, Classifier, ModelError, load
+from clf.hashing import ngram_counts
 from clf.heap import keep_freed_memory
+from clf.jit import compiled_before
 from clf.page import Page
 
 app = typer.Typer(add_completion=False, help="Label scraped news pages: article / clutter / noise.")
@@ -45,6 +47,12 @@ def _read(name: str) -> bytes:
 def _error(message: str) -> None:
     """One plain line on stderr (never wrapped, never a traceback)."""
     sys.stderr.write(f"clf: {message}\n")
+
+
+def _first_run_note() -> None:
+    """Say why the first run after an install is slow (every page needs the n-gram kernel)."""
+    if not compiled_before(ngram_counts):
+        _error("compiling clf's kernels for this machine, once (about 30 s)")
 
 
 SIGPIPE_EXIT = 141  # what a shell reports for a tool that a closed pipe stopped (128 + 13)
@@ -156,6 +164,7 @@ def classify(
         _error(str(exc))
         raise typer.Exit(2) from None
     keep_freed_memory()  # groups of pages come and go: keep their memory (clf/heap.py)
+    _first_run_note()
     out = _Console(highlight=False)
     failed, dropped = 0, Counter()
     options = {"kind": kind.value, "dedupe": dedupe, "remove_glosses": glosses}
@@ -233,6 +242,7 @@ def batch(
         )
         task = progress_bar.add_task("batch", total=None, rate="-", errors=0)
         progress_bar.start()
+    _first_run_note()
     started = time.perf_counter()
 
     def report(summary) -> None:

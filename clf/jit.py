@@ -9,6 +9,8 @@ A numba without the option compiles them as plain `njit` functions: the same res
 the counting.
 """
 
+import os
+
 from numba import njit
 
 
@@ -26,3 +28,13 @@ def _cpu_options() -> type | None:
 
 
 array_helper = njit(cache=True, nogil=True, **no_runtime_options(_cpu_options()))
+
+
+def compiled_before(dispatcher) -> bool:
+    """Whether numba's on-disk cache holds `dispatcher` from an earlier run (true where that
+    cannot be told): the first run after an install compiles clf's kernels, about 30 s, and
+    the CLI says so first instead of sitting silent."""
+    try:
+        return os.path.exists(dispatcher._cache._cache_file._index_path)
+    except AttributeError:  # no cache, or a numba that keeps it elsewhere
+        return True

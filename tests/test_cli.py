@@ -125,3 +125,32 @@ def test_closed_pipe_stops_quietly():
         err = proc.stderr.read().decode()
         assert proc.wait(timeout=120) == 141, err
         assert err == ""
+
+
+def test_first_run_says_it_is_compiling(monkeypatch):
+    """Before numba's cache holds clf's kernels, the CLI says why the first page is slow."""
+    import clf.cli
+    from clf.hashing import ngram_counts
+    from clf.jit import compiled_before
+
+    assert compiled_before(ngram_counts)  # the test session compiled it (tests/conftest.py)
+    monkeypatch.setattr(clf.cli, "compiled_before", lambda kernel: False)
+    res = runner.invoke(app, ["classify", "-f", "jsonl", TXT])
+    assert res.exit_code == 0 and json.loads(res.stdout.splitlines()[0])["page"] == TXT
+    assert res.stderr == "clf: compiling clf's kernels for this machine, once (about 30 s)\n"
+
+
+def test_compiled_before_reads_numba_s_cache_index(tmp_path):
+    from types import SimpleNamespace
+
+    from clf.jit import compiled_before
+
+    def kernel(index):
+        return SimpleNamespace(
+            _cache=SimpleNamespace(_cache_file=SimpleNamespace(_index_path=index))
+        )
+
+    (tmp_path / "k.nbi").write_bytes(b"")
+    assert compiled_before(kernel(str(tmp_path / "k.nbi")))
+    assert not compiled_before(kernel(str(tmp_path / "missing.nbi")))
+    assert compiled_before(object())  # cannot tell: say nothing
