@@ -9,7 +9,7 @@ from typer.testing import CliRunner
 from clf.clean import clean_article, find_glosses, strip_glosses
 from clf.cli import app
 from clf.quality import assess
-from clf.segment import Segment
+from clf.segment import Segment, segment_html
 
 PARAS = [
     "The council voted eleven to two in favour of rebuilding the pier after the winter storm.",
@@ -51,6 +51,20 @@ def test_headline_repeated_and_glued_to_the_standfirst():
     lines = clean_article(segs).text.splitlines()
     assert lines[:2] == [head, "Councillors approved a two-year plan on Tuesday."]
     assert lines.count(head) == 1
+
+
+def test_an_iframes_fallback_markup_is_never_article_text():
+    """What a page puts inside <iframe> for browsers without frames is kept as text by the
+    parser but never shown; labelled article or not, it stays out of the article."""
+    ad = "<SCRIPT language='JavaScript1.1' SRC=\"http://ad.doubleclick.net/adj/N3271\"></SCRIPT>"
+    html = f"<html><body><p>{PARAS[0]}</p><iframe>{ad}</iframe><p>{PARAS[1]}</p></body></html>"
+    segs = segment_html(html)
+    assert [s.tag for s in segs] == ["p", "iframe", "p"] and segs[1].text == ad
+    for s in segs:
+        s.label = "article"
+    cleaned = clean_article(segs)
+    assert cleaned.text.splitlines() == PARAS[:2]
+    assert assess(segs, cleaned).article_chars == len("\n".join(PARAS[:2]))
 
 
 def test_a_quotation_repeated_once_is_not_spam():
