@@ -1,5 +1,5 @@
 """The numba decorator of clf's compiled helpers that only read and write arrays they are
-handed.
+handed, and whether numba's on-disk cache holds clf's kernels yet.
 
 numba updates an array's reference count (an atomic add) wherever one is handed to a
 helper or rebound, and in the hot loops that was a third of the tree walk's time

@@ -126,3 +126,8 @@ def test_unseen_zh_set_is_chinese_pages_of_sites_with_no_usable_page():
     result = hand_eval.score(SHARED / "data", hand=hand_eval.UNSEEN_ZH, split="unseen-zh")
     assert set(result["scores"]) == {"model, HTML input", "model, text input"}
     assert result == json.loads(hand_eval.UNSEEN_ZH_RESULTS.read_text(encoding="utf-8"))
+
+
+def test_a_misspelt_set_is_refused():
+    with pytest.raises(ValueError, match="unknown set 'tests'"):
+        hand_eval._split(SHARED / "data", "tests")

@@ -78,6 +78,8 @@ _FILES = {  # a set's labels and committed results
 def _split(data: Path, split: str) -> list[tuple[dict, str]]:
     """(page, site) of a set's pages: test sites, training sites, or Chinese pages of sites
     the data has no usable page of (`training.data.unseen_zh_pages`)."""
+    if split not in SPLITS:  # a misspelt set would silently be the training sites
+        raise ValueError(f"unknown set {split!r}: one of {', '.join(SPLITS)}")
     if split == "unseen-zh":
         return unseen_zh_pages(data)
     return [(p, site) for p, site, is_test in split_pages(data) if is_test == (split == "test")]
@@ -96,8 +98,9 @@ def _segmented(
 
 
 def pick_unseen(candidates: list[tuple[dict, int]]) -> list[int]:
-    """Indices into `candidates` for the unseen-site Chinese set: per GNE folder (a site;
-    one site can come under two folder sets) its first page of a size a person can label."""
+    """Indices into `candidates` for the unseen-site Chinese set: per GNE site folder its first
+    page of a size a person can label (one folder name per site, as GNE files some sites
+    under both its `tests/` and `visiable_test/` sets)."""
     picked, folders = [], set()
     for k, (p, n) in sorted(enumerate(candidates), key=lambda kp: kp[1][0]["id"]):
         folder = p["id"].split("/")[1]
