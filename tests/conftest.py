@@ -12,17 +12,17 @@ SHARED = ROOT.parent / "shared"
 needs_data = pytest.mark.skipif(not (SHARED / "data").is_dir(), reason="../shared/data not present")
 
 
-@pytest.fixture(scope="session", autouse=True)
-def compiled() -> None:
-    """clf's kernels compiled (and cached) before any test: the CLI notes a first run on
-    stderr, which tests that read stderr do not expect (tests/test_cli.py checks the note)."""
-    clf.load().classify((EXAMPLES / "harbour.html").read_bytes())
-
-
 @pytest.fixture(scope="session")
 def model() -> clf.Classifier:
     """The shipped model, loaded once for the whole run (as a scraper would)."""
     return clf.load()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def compiled(model: clf.Classifier) -> None:
+    """clf's kernels compiled (and cached) before any test: the CLI notes a first run on
+    stderr, which tests that read stderr do not expect (tests/test_cli.py checks the note)."""
+    model.classify((EXAMPLES / "harbour.html").read_bytes())
 
 
 @pytest.fixture(scope="session")

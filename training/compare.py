@@ -29,6 +29,7 @@ from threadpoolctl import threadpool_limits
 import clf
 from clf.segment import segment_html
 from training.data import DEFAULT_DATA, TARGET_LANGS, split_pages
+from training.hand_eval import UNSEEN_ZH, labelled_pages
 from training.labels import norm
 from training.scoring import mean_prf, token_prf
 
@@ -152,8 +153,6 @@ def unseen_zh_pages(data: Path, limit: int | None = None) -> list[dict]:
     """The hand-labelled Chinese pages of sites the data has no usable page of
     (`training.hand_eval --unseen-zh`), each with a text gold made of the segments people
     labelled article; the page's <title> row is left out, as the datasets' golds leave it."""
-    from training.hand_eval import UNSEEN_ZH, labelled_pages
-
     out = []
     for p, _, segs, labels in labelled_pages(data, UNSEEN_ZH, "unseen-zh")[:limit]:
         text = "\n".join(

@@ -163,7 +163,7 @@ def unseen_zh_pages(data: Path) -> list[tuple[dict, str]]:
     """(page, site) for the Chinese pages without gold (GNE's test pages it gives no answer
     for) whose site has no usable page in the data: no model ever trains on them or on their
     site, so people's labels of them measure clf on sites nobody here has seen."""
-    known = {site_of(p) for name in DATASETS for p in pages(data, name) if usable(p)}
+    known = {site for _, site, _ in split_pages(data)}  # the usable pages' sites
     return [
         (p, site)
         for p in pages(data, "gne")

@@ -67,12 +67,12 @@ def text_key(text: str) -> str:
     return hashlib.sha1(text.encode("utf-8", "surrogatepass")).hexdigest()[:8]
 
 
-SPLITS = ("test", "training", "unseen-zh")  # the three hand-labelled sets, by their pages
-_FILES = {  # a set's labels and committed results
+_FILES = {  # the three hand-labelled sets, by their pages: their labels and committed results
     "test": (HAND, RESULTS),
     "training": (DEV, DEV_RESULTS),
     "unseen-zh": (UNSEEN_ZH, UNSEEN_ZH_RESULTS),
 }
+SPLITS = tuple(_FILES)
 
 
 def _split(data: Path, split: str) -> list[tuple[dict, str]]:
