@@ -18,16 +18,12 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from clf.copies import same_text_counts
-from clf.cues import clip, digits, text_cues
+from clf.cues import digits
 from clf.hashing import (
-    N_CLASSES,
     PUNCT,
     SEPARATORS,
-    add_product,
     append_dense,
     append_rows,
-    char_counts,
     code_points,
     document_frequency_idf,
     gather_counts,
@@ -37,11 +33,11 @@ from clf.hashing import (
     stacked_code_points,
     struct_columns,
     tfidf,
-    tfidf_dot,
     word_counts,
 )
 from clf.segment import Segment, Segments
 from clf.shallow import N_DENSE, neighbour_rows, own_rows
+from clf.stage1 import stage1_pass, text_rows
 from clf.structure import STRUCT_FEATURES
 
 if TYPE_CHECKING:  # training only: run time never imports scipy
@@ -182,6 +178,29 @@ def _is_title(tags: list[str]) -> np.ndarray:
 Rows = tuple[np.ndarray, np.ndarray, np.ndarray]  # CSR (indptr, columns, values)
 
 
+def _text_inputs(
+    pages: list[Segments],
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """The pages' texts as code points (codes, seps), the pages' row bounds, and per text its
+    byline cue and title flag: what the compiled passes read of the texts."""
+    texts = [t for segs in pages for t in segs.texts]
+    codes, seps = _code_points_of(pages, texts)
+    bounds = page_bounds(pages)
+    # a NUL in a text counts as the space code_points put in its place; the segmenters'
+    # texts have none (clf.safety)
+    byline = _bylines(texts, np.diff(seps) - 1, codes[seps[:-1] + 1])
+    title = np.concatenate([_is_title(p.tags) for p in pages] or [np.zeros(0)])
+    return codes, seps, bounds, byline, title
+
+
+def _page_columns(pages: list[Segments]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Whether each page opens with its title, and each row's link characters and depth."""
+    first_is_title = np.array([bool(p) and (p.is_text or p.tags[0] == "title") for p in pages])
+    link_chars = np.concatenate([p.link_chars for p in pages] or [np.zeros(0, np.int64)])
+    depths = np.concatenate([p.depths for p in pages] or [np.zeros(0, np.int64)])
+    return first_is_title, link_chars, depths
+
+
 def family_widths(char: CharInput) -> dict[str, int]:
     """The TF-IDF families in `Batch.X`'s column order, and their widths."""
     return {"char": char.features, "word": WORD_FEATURES, "struct": STRUCT_FEATURES}
@@ -277,8 +296,6 @@ class Batch:
     bounds: np.ndarray  # page i is rows bounds[i]:bounds[i+1]
     text_view: np.ndarray  # per page: True for a text page's lines (`Segments.is_text`)
     widths: dict[str, int]  # each family's columns (`family_widths`)
-    # stage 1's sum over the families (featurize(stage1=...)); None when featurised for training
-    sparse_linear: np.ndarray | None = None
 
     def page(self, i: int) -> slice:
         return slice(int(self.bounds[i]), int(self.bounds[i + 1]))
@@ -314,15 +331,6 @@ class Batch:
         shape = (n, offset + self.dense.shape[1])
         return sp.csr_matrix((values, cols, indptr.astype(index)), shape=shape)
 
-    def linear(self, dense_weights: np.ndarray, intercept: np.ndarray) -> np.ndarray:
-        """X @ W + intercept without building X; the families' part was summed while they
-        were weighted (`Featurizer.featurize(stage1=...)`)."""
-        if self.sparse_linear is None:
-            raise ValueError("featurize(stage1=...) computes the linear part of the families")
-        out = self.sparse_linear + intercept
-        add_product(np.ascontiguousarray(self.dense), np.ascontiguousarray(dense_weights), out)
-        return out
-
 
 def stage1_tables(coef: np.ndarray, idf: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
     """A linear model's coef_ (k × n_features, columns as in `Batch.X`) as run time reads it:
@@ -354,37 +362,46 @@ class Featurizer:
     ) -> tuple[dict[str, Rows], np.ndarray, np.ndarray, np.ndarray]:
         """Counts per family, text counts, cues, and per text its length, first code point,
         copies on its page, byline cue and title flag; `trim` for rows kept past the call."""
-        texts = [t for segs in pages for t in segs.texts]
-        codes, seps = _code_points_of(pages, texts)
-        bounds = page_bounds(pages)
-        same = same_text_counts(codes, seps, bounds)  # a NUL in a text counts as the space
-        # code_points put in its place; the segmenters' texts have none (clf.safety)
-        lengths, first = np.diff(seps) - 1, codes[seps[:-1] + 1]
-        byline = _bylines(texts, lengths, first)
-        title = np.concatenate([_is_title(p.tags) for p in pages] or [np.zeros(0)])
-        text = np.column_stack([lengths, first, same, byline, title])
-        cues = text_cues(codes, seps, digits())
+        codes, seps, bounds, byline, title = _text_inputs(pages)
+        text, cues, codes, seps, counts = text_rows(
+            codes, seps, bounds, byline, title, digits(), self._clip_at, PUNCT, SEPARATORS
+        )
         char = self.char
-        codes, seps = clip(codes, seps, char.limit, char.head, char.tail)
         raw = {
             "char": ngram_counts(codes, seps, char.bits, *char.ngrams, trim),
             "word": word_counts(codes, seps, WORD_BITS, trim),
             "struct": _struct_counts(pages),
         }
-        return raw, char_counts(codes, seps, PUNCT, SEPARATORS), cues, text
+        return raw, counts, cues, text
 
-    def featurize(
-        self,
-        pages: Sequence[Sequence[Segment]],
-        fit: bool = False,
-        stage1: dict[str, np.ndarray] | None = None,
-    ) -> Batch:
-        """All segments of all pages, one compiled pass per feature family; with `stage1`
-        (`stage1_tables`) the same pass sums the families' part of the linear layer."""
+    @property
+    def _clip_at(self) -> tuple[int, int, int]:
+        return self.char.limit, self.char.head, self.char.tail
+
+    def stage1(
+        self, pages: list[Segments], tables: dict[str, np.ndarray], intercept: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray, Rows]:
+        """Stage-1 probabilities of the pages' segments (`tables` from `stage1_tables`), their
+        shallow rows and their char TF-IDF rows: the features and the layer in one compiled
+        call (`clf.stage1`), which is what classifying runs. Training featurises instead."""
+        if len(self.mean) != DENSE_COLUMNS or len(self.scale) != DENSE_COLUMNS:
+            raise ValueError("stage1: the featurizer is not fitted (featurize(fit=True) first)")
+        codes, seps, bounds, byline, title = _text_inputs(pages)
+        first_is_title, link_chars, depths = _page_columns(pages)
+        char = self.char
+        return stage1_pass(
+            codes, seps, bounds, byline, title, _struct_counts(pages), link_chars, depths,
+            first_is_title, digits(), self._clip_at, (char.bits, *char.ngrams), WORD_BITS,
+            PUNCT, SEPARATORS, (tables["char"], tables["word"], tables["struct"]),
+            tables["dense"], intercept, _OFFSETS, self.mean, self.scale,
+        )  # fmt: skip
+
+    def featurize(self, pages: Sequence[Sequence[Segment]], fit: bool = False) -> Batch:
+        """All segments of all pages as training reads them (`Batch.X`), one compiled pass per
+        feature family; `fit` learns the IDF weights and the shallow features' scaling."""
         pages = [Segments.of(p) for p in pages]
         bounds = page_bounds(pages)
-        # counts weighted at once (stage1) are dropped with the call: no need to trim them
-        chunks = [self._raw(c, stage1 is None) for c in _chunks(pages, CHUNK_SEGMENTS)]
+        chunks = [self._raw(c, True) for c in _chunks(pages, CHUNK_SEGMENTS)]
         counts = np.concatenate([c[1] for c in chunks])
         cues = np.concatenate([c[2] for c in chunks])
         text = np.concatenate([c[3] for c in chunks])
@@ -397,17 +414,11 @@ class Featurizer:
                 k: document_frequency_idf(raw[k][1], len(counts), n) for k, n in widths.items()
             }
         families: dict[str, Rows] = {}
-        sparse_linear = None if stage1 is None else np.zeros((len(counts), N_CLASSES))
         for k in widths:
             p, c, v = raw.pop(k)  # its counts are freed once weighted
-            if stage1 is None:
-                families[k] = (p, c, tfidf(p, c, v, self.idf[k]))
-            else:
-                families[k] = (p, c, tfidf_dot(p, c, v, stage1[k], sparse_linear))
-        first_is_title = np.array([bool(p) and (p.is_text or p.tags[0] == "title") for p in pages])
+            families[k] = (p, c, tfidf(p, c, v, self.idf[k]))
+        first_is_title, link_chars, depths = _page_columns(pages)
         sim = similarity_to_first(*families["char"], bounds, first_is_title, self.char.features)
-        link_chars = np.concatenate([p.link_chars for p in pages] or [np.zeros(0, np.int64)])
-        depths = np.concatenate([p.depths for p in pages] or [np.zeros(0, np.int64)])
         # text's columns: length, first code point, copies, byline cue, title flag
         shallow = own_rows(
             text, counts, cues, sim, text[:, 4], text[:, 3], link_chars, depths, bounds,
@@ -424,4 +435,4 @@ class Featurizer:
                 raise ValueError("featurize: the featurizer is not fitted (fit=True first)")
             dense = neighbour_rows(shallow, bounds, _OFFSETS, self.mean, self.scale)
         text_view = np.array([p.is_text for p in pages], dtype=bool)
-        return Batch(families, dense, shallow, bounds, text_view, widths, sparse_linear)
+        return Batch(families, dense, shallow, bounds, text_view, widths)

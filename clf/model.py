@@ -15,9 +15,9 @@ from functools import cached_property
 import numpy as np
 
 from clf.context import context_rows, n_context, softmax_linear, stage2_pages
-from clf.features import N_DENSE, Batch, Featurizer, Rows, stage1_tables
+from clf.features import N_DENSE, Featurizer, Rows, page_bounds, stage1_tables
 from clf.hashing import similarity_to_centroid
-from clf.segment import LABELS, Segment
+from clf.segment import LABELS, Segment, Segments
 
 WINDOW = (-3, -2, -1, 1, 2, 3)
 
@@ -28,15 +28,6 @@ class Linear:
 
     coef: np.ndarray  # (3 × n_inputs)
     intercept: np.ndarray  # (3,)
-
-
-def ovr_proba(dense_weights: np.ndarray, intercept: np.ndarray, batch: Batch) -> np.ndarray:
-    """One-vs-rest logistic probabilities, normalised to sum to one (as scikit-learn's
-    SGDClassifier(loss="log_loss").predict_proba), straight from the feature rows."""
-    z = batch.linear(dense_weights, intercept)
-    prob = np.exp(-np.logaddexp(0.0, -z))  # the logistic function: no overflow, exact tails
-    total = prob.sum(axis=1, keepdims=True)
-    return np.divide(prob, total, out=np.full_like(prob, 1 / 3), where=total > 0)
 
 
 def main_text_similarity(probs: np.ndarray, text: Rows, n_features: int) -> np.ndarray:
@@ -117,17 +108,20 @@ class SegmentModel:
         """Per page, an (n_segments × 3) array of probabilities in `LABELS` order."""
         if not any(pages):
             return [np.zeros((0, 3)) for _ in pages]
-        batch = self.featurizer.featurize(pages, stage1=self.stage1_tables)
-        p1 = np.ascontiguousarray(self.stage1_proba(batch))
+        pages = [Segments.of(p) for p in pages]
+        p1, own, text = self.stage1_proba(pages)
+        bounds = page_bounds(pages)
+        text_view = np.array([p.is_text for p in pages], dtype=bool)
         probs = stage2_pages(
-            p1, batch.shallow, batch.families["char"], batch.bounds, batch.text_view,
-            batch.widths["char"], _WINDOW, *self.stage2_arrays,
+            p1, own, text, bounds, text_view, self.featurizer.char.features, _WINDOW,
+            *self.stage2_arrays,
         )  # fmt: skip
-        return [probs[batch.page(i)] for i in range(len(pages))]
+        return [probs[bounds[i] : bounds[i + 1]] for i in range(len(pages))]
 
-    def stage1_proba(self, batch: Batch) -> np.ndarray:
-        """Stage-1 probabilities of a batch featurised with `stage1=self.stage1_tables`."""
-        return ovr_proba(self.stage1_tables["dense"], self.stage1.intercept, batch)
+    def stage1_proba(self, pages: list[Segments]) -> tuple[np.ndarray, np.ndarray, Rows]:
+        """Stage-1 probabilities of the pages' segments, with their shallow rows and char
+        TF-IDF rows (what stage 2 reads), in one compiled call (`clf.stage1`)."""
+        return self.featurizer.stage1(pages, self.stage1_tables, self.stage1.intercept)
 
     def stage2_proba(self, ctx: np.ndarray, text_view: bool = False) -> np.ndarray:
         """Stage-2 probabilities from `context_features` rows of an HTML page, or of a text

@@ -319,22 +319,25 @@ def test_tfidf_dot_refuses_tables_of_the_wrong_width():
         tfidf_dot(indptr, cols, counts, np.ones((4, 2)), np.zeros((1, 3)))
 
 
-def test_batch_linear_equals_the_sparse_product():
+def test_run_time_stage1_equals_the_training_features_through_the_layer():
+    """The compiled run-time pass (`Featurizer.stage1`: stage-1 sums inside the TF-IDF pass)
+    gives the logistic layer over training's feature matrix, for any weights."""
     pages = [
         [Segment(index=i, text=t, tag="p", path=("div", "p"), tokens=("story",)) for i, t in
          enumerate(_texts(9, seed=s))]
         for s in range(3)
     ]  # fmt: skip
     f = Featurizer()
-    X = f.featurize(pages, fit=True).X
+    batch = f.featurize(pages, fit=True)
+    X = batch.X
     coef = np.random.default_rng(0).normal(size=(3, X.shape[1]))
     intercept = np.array([0.1, -0.2, 0.3])
-    tables = stage1_tables(coef, f.idf)
-    batch = f.featurize(pages, stage1=tables)
-    np.testing.assert_allclose(batch.X.toarray(), X.toarray(), atol=1e-12)  # same TF-IDF values
-    np.testing.assert_allclose(
-        batch.linear(tables["dense"], intercept), X @ coef.T + intercept, atol=1e-9
-    )
+    p1, own, text = f.stage1([Segments.of(p) for p in pages], stage1_tables(coef, f.idf), intercept)
+    ovr = 1 / (1 + np.exp(-(X @ coef.T + intercept)))
+    np.testing.assert_allclose(p1, ovr / ovr.sum(axis=1, keepdims=True), rtol=1e-12)
+    np.testing.assert_array_equal(own, batch.shallow)
+    for got, want in zip(text, batch.families["char"]):
+        np.testing.assert_allclose(got, want, rtol=1e-15)
 
 
 def test_training_matrix_is_scipys_hstack_array_for_array(monkeypatch):
@@ -409,8 +412,9 @@ def test_clip_keeps_head_and_tail_of_long_texts():
 def test_run_time_layers_equal_scikit_learn_with_the_shipped_weights(
     model, harbour_html, harbour_txt
 ):
-    """The shipped model's run-time path (stage-1 sums inside the TF-IDF pass, compiled
-    stage 2) gives what scikit-learn's estimators give with its weights on the same features."""
+    """The shipped model's run-time path (features and stage 1 in one compiled call, compiled
+    stage 2) gives what scikit-learn's estimators give with its weights on training's
+    features."""
     from sklearn.linear_model import LogisticRegression, SGDClassifier
 
     from clf.decode import decode
@@ -425,10 +429,10 @@ def test_run_time_layers_equal_scikit_learn_with_the_shipped_weights(
     for est, layer in layers:
         est.coef_, est.intercept_, est.classes_ = layer.coef, layer.intercept, np.arange(3)
     pages = [segment(decode(harbour_html))[1], segment(harbour_txt)[1]]
-    batch = m.featurizer.featurize(pages, stage1=m.stage1_tables)
+    batch = m.featurizer.featurize(pages)  # the features training reads
     assert batch.text_view.tolist() == [False, True]
-    p1 = m.stage1_proba(batch)
-    np.testing.assert_allclose(p1, stage1.predict_proba(batch.X), rtol=1e-12, atol=1e-15)
+    p1 = stage1.predict_proba(batch.X)
+    np.testing.assert_allclose(m.stage1_proba(pages)[0], p1, rtol=1e-12, atol=1e-15)
     for i, (probs, stage2) in enumerate(zip(m.predict_proba(pages), (html_stage2, text_stage2))):
         rows = batch.page(i)
         ctx = context_features(p1[rows], batch.own(i), batch.text(rows), batch.widths["char"])

@@ -68,13 +68,10 @@ def main(argv: list[str] | None = None) -> None:
                     segs = segment_text(text)
             if not segs:
                 continue
-            with stage("features (hashing, tf-idf·W, shallow)"):
-                batch = model.featurizer.featurize([segs], stage1=model.stage1_tables)
-            with stage("stage 1 (linear)"):
-                p1 = model.stage1_proba(batch)
+            with stage("features and stage 1 (one compiled call)"):
+                p1, own, text = model.stage1_proba([segs])
             with stage("context features"):
-                text = batch.text(batch.page(0))
-                ctx = context_features(p1, batch.own(0), text, batch.widths["char"])
+                ctx = context_features(p1, own, text, model.featurizer.char.features)
             with stage("stage 2 (linear)"):
                 probs = model.stage2_proba(ctx, segs.is_text)
             with stage("labels, clean article, quality"):

@@ -5,7 +5,7 @@ both stages) and the finish (clean article, quality signals, the `Page`).
     python -m training.stage_times --data ../shared/data --mode html
 
 The comparison's held-out pages (`--pages` of them) in batches of 32, as `classify_many` runs
-them; each stage's fastest of `--rounds` passes, ms a page. `--one-paragraph` times instead
+them (`--batch 1`: as one `classify` call a page runs them); each stage's fastest of `--rounds` passes, ms a page. `--one-paragraph` times instead
 one `classify` call a page on a one-paragraph page: the fixed cost of a model call.
 """
 
@@ -25,12 +25,14 @@ ONE_PARAGRAPH = (
 )
 
 
-def _stages(model: clf.Classifier, pages: list[str], mode: str) -> tuple[float, float, float]:
+def _stages(
+    model: clf.Classifier, pages: list[str], mode: str, batch: int = BATCH_PAGES
+) -> tuple[float, float, float]:
     """Seconds spent segmenting, in the model and finishing the pages, one pass."""
     seg = run = finish = 0.0
-    for b in range(0, len(pages), BATCH_PAGES):
+    for b in range(0, len(pages), batch):
         t0 = time.perf_counter()
-        pending = [model._segment(p, mode) for p in pages[b : b + BATCH_PAGES]]
+        pending = [model._segment(p, mode) for p in pages[b : b + batch]]
         t1 = time.perf_counter()
         live = [s for _, s in pending if s]
         for s, probs in zip(live, model.model.predict_proba(live) if live else []):
@@ -58,6 +60,9 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--pages", type=int, default=640)
     ap.add_argument("--rounds", type=int, default=5)
     ap.add_argument("--one-paragraph", action="store_true")
+    ap.add_argument(
+        "--batch", type=int, default=BATCH_PAGES, help="pages a model call (1: one call a page)"
+    )
     args = ap.parse_args(argv)
     if args.one_paragraph:
         model = clf.load()
@@ -68,11 +73,11 @@ def main(argv: list[str] | None = None) -> None:
         return
     model, pages = warmed_up(args)
     pages = pages[: args.pages]
-    passes = [_stages(model, pages, args.mode) for _ in range(args.rounds)]
+    passes = [_stages(model, pages, args.mode, args.batch) for _ in range(args.rounds)]
     names = ("segment", "model", "finish")
     parts = [min(p[i] for p in passes) / len(pages) * 1e3 for i in range(3)]
     total = min(sum(p) for p in passes) / len(pages) * 1e3
-    print(f"{len(pages)} held-out pages ({args.mode}), batches of {BATCH_PAGES}, ms a page:")
+    print(f"{len(pages)} held-out pages ({args.mode}), batches of {args.batch}, ms a page:")
     for name, ms in zip(names, parts):
         print(f"  {name:8s} {ms:.3f}")
     print(f"  {'total':8s} {total:.3f}")
