@@ -17,10 +17,10 @@ from rich.markup import escape
 
 from clf.batch import classify_isolated, error_text
 from clf.classifier import BATCH_PAGES, Classifier, ModelError, load
-from clf.hashing import ngram_counts
 from clf.heap import keep_freed_memory
 from clf.jit import compiled_before
 from clf.page import Page
+from clf.stage1 import stage1_pass
 
 app = typer.Typer(add_completion=False, help="Label scraped news pages: article / clutter / noise.")
 COLOURS = {"article": "green", "clutter": "yellow", "noise": "red"}
@@ -50,9 +50,9 @@ def _error(message: str) -> None:
 
 
 def _first_run_note() -> None:
-    """Say why the first run after an install is slow (every page needs the n-gram kernel)."""
-    if not compiled_before(ngram_counts):
-        _error("compiling clf's kernels for this machine, once (about 30 s)")
+    """Say why the first run after an install is slow (every page runs the stage-1 pass)."""
+    if not compiled_before(stage1_pass):
+        _error("compiling clf's kernels for this machine, once (about 35 s)")
 
 
 SIGPIPE_EXIT = 141  # what a shell reports for a tool that a closed pipe stopped (128 + 13)

@@ -32,7 +32,7 @@ array_helper = njit(cache=True, nogil=True, **no_runtime_options(_cpu_options())
 
 def compiled_before(dispatcher) -> bool:
     """Whether numba's on-disk cache holds `dispatcher` from an earlier run (true where that
-    cannot be told): the first run after an install compiles clf's kernels, about 30 s, and
+    cannot be told): the first run after an install compiles clf's kernels, about 35 s, and
     the CLI says so first instead of sitting silent."""
     try:
         return os.path.exists(dispatcher._cache._cache_file._index_path)

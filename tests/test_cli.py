@@ -130,14 +130,14 @@ def test_closed_pipe_stops_quietly():
 def test_first_run_says_it_is_compiling(monkeypatch):
     """Before numba's cache holds clf's kernels, the CLI says why the first page is slow."""
     import clf.cli
-    from clf.hashing import ngram_counts
     from clf.jit import compiled_before
+    from clf.stage1 import stage1_pass
 
-    assert compiled_before(ngram_counts)  # the test session compiled it (tests/conftest.py)
+    assert compiled_before(stage1_pass)  # the test session compiled it (tests/conftest.py)
     monkeypatch.setattr(clf.cli, "compiled_before", lambda kernel: False)
     res = runner.invoke(app, ["classify", "-f", "jsonl", TXT])
     assert res.exit_code == 0 and json.loads(res.stdout.splitlines()[0])["page"] == TXT
-    assert res.stderr == "clf: compiling clf's kernels for this machine, once (about 30 s)\n"
+    assert res.stderr == "clf: compiling clf's kernels for this machine, once (about 35 s)\n"
 
 
 def test_compiled_before_reads_numba_s_cache_index(tmp_path):
