@@ -193,6 +193,11 @@ def _text_inputs(
     return codes, seps, bounds, byline, title
 
 
+def text_views(pages: list[Segments]) -> np.ndarray:
+    """Per page, whether it is a text page's lines (stage 2 has a layer for each view)."""
+    return np.array([p.is_text for p in pages], dtype=bool)
+
+
 def _page_columns(pages: list[Segments]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Whether each page opens with its title, and each row's link characters and depth."""
     first_is_title = np.array([bool(p) and (p.is_text or p.tags[0] == "title") for p in pages])
@@ -374,6 +379,10 @@ class Featurizer:
         }
         return raw, counts, cues, text
 
+    def _require_fitted(self, caller: str) -> None:
+        if len(self.mean) != DENSE_COLUMNS or len(self.scale) != DENSE_COLUMNS:
+            raise ValueError(f"{caller}: the featurizer is not fitted (featurize(fit=True) first)")
+
     @property
     def _clip_at(self) -> tuple[int, int, int]:
         return self.char.limit, self.char.head, self.char.tail
@@ -384,8 +393,7 @@ class Featurizer:
         """Stage-1 probabilities of the pages' segments (`tables` from `stage1_tables`), their
         shallow rows and their char TF-IDF rows: the features and the layer in one compiled
         call (`clf.stage1`), which is what classifying runs. Training featurises instead."""
-        if len(self.mean) != DENSE_COLUMNS or len(self.scale) != DENSE_COLUMNS:
-            raise ValueError("stage1: the featurizer is not fitted (featurize(fit=True) first)")
+        self._require_fitted("stage1")
         codes, seps, bounds, byline, title = _text_inputs(pages)
         first_is_title, link_chars, depths = _page_columns(pages)
         char = self.char
@@ -431,8 +439,6 @@ class Featurizer:
             self.scale[self.scale == 0] = 1.0
             dense = (dense - self.mean) / self.scale
         else:
-            if len(self.mean) != DENSE_COLUMNS or len(self.scale) != DENSE_COLUMNS:
-                raise ValueError("featurize: the featurizer is not fitted (fit=True first)")
+            self._require_fitted("featurize")
             dense = neighbour_rows(shallow, bounds, _OFFSETS, self.mean, self.scale)
-        text_view = np.array([p.is_text for p in pages], dtype=bool)
-        return Batch(families, dense, shallow, bounds, text_view, widths)
+        return Batch(families, dense, shallow, bounds, text_views(pages), widths)

@@ -15,7 +15,7 @@ from functools import cached_property
 import numpy as np
 
 from clf.context import context_rows, n_context, softmax_linear, stage2_pages
-from clf.features import N_DENSE, Featurizer, Rows, page_bounds, stage1_tables
+from clf.features import N_DENSE, Featurizer, Rows, page_bounds, stage1_tables, text_views
 from clf.hashing import similarity_to_centroid
 from clf.segment import LABELS, Segment, Segments
 
@@ -111,9 +111,8 @@ class SegmentModel:
         pages = [Segments.of(p) for p in pages]
         p1, own, text = self.stage1_proba(pages)
         bounds = page_bounds(pages)
-        text_view = np.array([p.is_text for p in pages], dtype=bool)
         probs = stage2_pages(
-            p1, own, text, bounds, text_view, self.featurizer.char.features, _WINDOW,
+            p1, own, text, bounds, text_views(pages), self.featurizer.char.features, _WINDOW,
             *self.stage2_arrays,
         )  # fmt: skip
         return [probs[bounds[i] : bounds[i + 1]] for i in range(len(pages))]
