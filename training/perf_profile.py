@@ -1,6 +1,7 @@
-"""Where `classify_many`'s time goes in native code, numba's compiled functions by name.
+"""Where `classify_many`'s time goes in native code, numba's compiled functions by name
+(`--one-call-a-page`: one `classify` call a page instead, as a scraper calling it per page).
 
-    python -m training.perf_profile --data ../shared/data --seconds 8
+    python -m training.perf_profile --data ../shared/data --seconds 8 [--one-call-a-page]
 
 Linux `perf record` samples this process while it classifies the held-out pages over and
 over; `perf report` then prints the top functions. perf cannot name numba's code by itself
@@ -67,6 +68,9 @@ def main(argv: list[str] | None = None) -> None:
 
     ap = held_out_parser(__doc__, 40)
     ap.add_argument("--seconds", type=float, default=8.0)
+    ap.add_argument(
+        "--one-call-a-page", action="store_true", help="`classify` per page, not `classify_many`"
+    )
     args = ap.parse_args(argv)
     model, inputs = warmed_up(args)  # every kernel compiled in this process
     print(f"{write_perf_map()} compiled functions named", flush=True)
@@ -79,7 +83,11 @@ def main(argv: list[str] | None = None) -> None:
     end, pages = time.time() + args.seconds + 0.5, 0
     while time.time() < end:
         t = time.perf_counter()
-        model.classify_many(inputs, kind=args.mode)
+        if args.one_call_a_page:
+            for page in inputs:
+                model.classify(page, kind=args.mode)
+        else:
+            model.classify_many(inputs, kind=args.mode)
         pages += len(inputs)
         print(f"{1000 * (time.perf_counter() - t) / len(inputs):.3f} ms a page", flush=True)
     perf.wait()
