@@ -120,17 +120,19 @@ class Article:
         return cls(rows, [segs.texts[i] for i in rows])
 
 
-UNRENDERED = "iframe"  # a block whose text a browser never shows
+# blocks whose text a browser never shows: fallback markup for browsers without frames or plugins
+UNRENDERED = frozenset(("iframe", "noembed", "noframes"))
 
 
 def article_rows(segs: Segments) -> list[int]:
-    """Rows labelled article, in page order, but for the text of an `<iframe>`: markup a page
-    puts inside one for browsers without frames (ad code, mostly), which lexbor keeps as text
-    and a browser never shows. The model calls a few of those segments article (5 of the 50
-    on the held-out pages); they keep their label, but no article is made of them."""
+    """Rows labelled article, in page order, but for the text of an `<iframe>`, `<noembed>` or
+    `<noframes>`: markup a page puts inside one for browsers without frames or plugins (ad
+    code, mostly), which lexbor keeps as text and a browser never shows. The model calls a few
+    of those segments article (5 of the 50 iframes on the held-out pages); they keep their
+    label, but no article is made of them."""
     rows = list(compress(range(len(segs.labels)), map("article".__eq__, segs.labels)))
-    if UNRENDERED in segs.tags:
-        rows = [i for i in rows if segs.tags[i] != UNRENDERED]
+    if not UNRENDERED.isdisjoint(segs.tags):
+        rows = [i for i in rows if segs.tags[i] not in UNRENDERED]
     return rows
 
 

@@ -31,7 +31,8 @@ LABELS = ("article", "clutter", "noise")  # what a segment is labelled (../share
 BLOCK_TAGS = frozenset(
     "address article aside blockquote body br caption center dd details dialog dir div dl dt "
     "fieldset figcaption figure footer form frame h1 h2 h3 h4 h5 h6 header hgroup hr html iframe "
-    "legend li main menu nav ol p pre section summary table tbody td tfoot th thead title tr ul".split()
+    "legend li main menu nav noembed noframes ol p pre section summary table tbody td tfoot th "
+    "thead title tr ul".split()
 )
 SKIP_TAGS = frozenset(
     "script style noscript template svg math object embed head select option textarea canvas "

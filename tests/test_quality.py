@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+import pytest
 from typer.testing import CliRunner
 
 from clf.clean import clean_article, find_glosses, strip_glosses
@@ -53,13 +54,16 @@ def test_headline_repeated_and_glued_to_the_standfirst():
     assert lines.count(head) == 1
 
 
-def test_an_iframes_fallback_markup_is_never_article_text():
-    """What a page puts inside <iframe> for browsers without frames is kept as text by the
-    parser but never shown; labelled article or not, it stays out of the article."""
+@pytest.mark.parametrize("tag", ["iframe", "noembed", "noframes"])
+def test_fallback_markup_is_its_own_block_and_never_article_text(tag):
+    """What a page puts inside <iframe>, <noembed> or <noframes> for browsers without frames
+    or plugins is kept as text by the parser but never shown; it is a block of its own (not
+    run into the paragraphs around it) and, labelled article or not, stays out of the
+    article."""
     ad = "<SCRIPT language='JavaScript1.1' SRC=\"http://ad.doubleclick.net/adj/N3271\"></SCRIPT>"
-    html = f"<html><body><p>{PARAS[0]}</p><iframe>{ad}</iframe><p>{PARAS[1]}</p></body></html>"
+    html = f"<html><body><p>{PARAS[0]}</p><{tag}>{ad}</{tag}><p>{PARAS[1]}</p></body></html>"
     segs = segment_html(html)
-    assert [s.tag for s in segs] == ["p", "iframe", "p"] and segs[1].text == ad
+    assert [s.tag for s in segs] == ["p", tag, "p"] and segs[1].text == ad
     for s in segs:
         s.label = "article"
     cleaned = clean_article(segs)
