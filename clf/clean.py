@@ -20,7 +20,7 @@ from clf.copies import dedupe as dedupe_texts
 from clf.copies import lowered_code_points, lowered_joined
 from clf.cues import char_classes
 from clf.hashing import joined_code_points, run_code_points
-from clf.segment import Segment, Segments
+from clf.segment import UNRENDERED_TAGS, Segment, Segments
 
 _TONED = "āáǎàēéěèīíǐìōóǒòūúǔùǖǘǚǜ"
 _VOWELS = "aeiouüv" + _TONED
@@ -120,10 +120,6 @@ class Article:
         return cls(rows, [segs.texts[i] for i in rows])
 
 
-# blocks whose text a browser never shows: fallback markup for browsers without frames or plugins
-UNRENDERED = frozenset(("iframe", "noembed", "noframes"))
-
-
 def article_rows(segs: Segments) -> list[int]:
     """Rows labelled article, in page order, but for the text of an `<iframe>`, `<noembed>` or
     `<noframes>`: markup a page puts inside one for browsers without frames or plugins (ad
@@ -131,8 +127,8 @@ def article_rows(segs: Segments) -> list[int]:
     of those segments article (5 of the 50 iframes on the held-out pages); they keep their
     label, but no article is made of them."""
     rows = list(compress(range(len(segs.labels)), map("article".__eq__, segs.labels)))
-    if not UNRENDERED.isdisjoint(segs.tags):
-        rows = [i for i in rows if segs.tags[i] not in UNRENDERED]
+    if not UNRENDERED_TAGS.isdisjoint(segs.tags):
+        rows = [i for i in rows if segs.tags[i] not in UNRENDERED_TAGS]
     return rows
 
 

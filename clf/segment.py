@@ -27,12 +27,14 @@ from clf.structure import (
 Kind = Literal["auto", "html", "text"]
 LABELS = ("article", "clutter", "noise")  # what a segment is labelled (../shared/LABELS.md)
 
+# Fallback markup for browsers without frames or plugins: lexbor keeps it as raw text, a
+# browser never shows it. Each is a block of its own, kept out of the article (clf.clean).
+UNRENDERED_TAGS = frozenset("iframe noembed noframes".split())
 # Elements whose start or end breaks a text block; everything else (a, span, b, …) is inline.
-BLOCK_TAGS = frozenset(
+BLOCK_TAGS = UNRENDERED_TAGS | frozenset(
     "address article aside blockquote body br caption center dd details dialog dir div dl dt "
-    "fieldset figcaption figure footer form frame h1 h2 h3 h4 h5 h6 header hgroup hr html iframe "
-    "legend li main menu nav noembed noframes ol p pre section summary table tbody td tfoot th "
-    "thead title tr ul".split()
+    "fieldset figcaption figure footer form frame h1 h2 h3 h4 h5 h6 header hgroup hr html "
+    "legend li main menu nav ol p pre section summary table tbody td tfoot th thead title tr ul".split()
 )
 SKIP_TAGS = frozenset(
     "script style noscript template svg math object embed head select option textarea canvas "

@@ -1,7 +1,8 @@
 """Where `classify_many`'s time goes in native code, numba's compiled functions by name
-(`--one-call-a-page`: one `classify` call a page instead, as a scraper calling it per page).
+(`--batch 1`: one call a page, as a scraper calling `classify` per page; as in
+`training.stage_times`).
 
-    python -m training.perf_profile --data ../shared/data --seconds 8 [--one-call-a-page]
+    python -m training.perf_profile --data ../shared/data --seconds 8 [--batch 1]
 
 Linux `perf record` samples this process while it classifies the held-out pages over and
 over; `perf report` then prints the top functions. perf cannot name numba's code by itself
@@ -69,7 +70,7 @@ def main(argv: list[str] | None = None) -> None:
     ap = held_out_parser(__doc__, 40)
     ap.add_argument("--seconds", type=float, default=8.0)
     ap.add_argument(
-        "--one-call-a-page", action="store_true", help="`classify` per page, not `classify_many`"
+        "--batch", type=int, default=None, help="pages a call (1: one call a page; default: all)"
     )
     args = ap.parse_args(argv)
     model, inputs = warmed_up(args)  # every kernel compiled in this process
@@ -83,11 +84,9 @@ def main(argv: list[str] | None = None) -> None:
     end, pages = time.time() + args.seconds + 0.5, 0
     while time.time() < end:
         t = time.perf_counter()
-        if args.one_call_a_page:
-            for page in inputs:
-                model.classify(page, kind=args.mode)
-        else:
-            model.classify_many(inputs, kind=args.mode)
+        step = args.batch or len(inputs)
+        for b in range(0, len(inputs), step):
+            model.classify_many(inputs[b : b + step], kind=args.mode)
         pages += len(inputs)
         print(f"{1000 * (time.perf_counter() - t) / len(inputs):.3f} ms a page", flush=True)
     perf.wait()
