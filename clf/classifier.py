@@ -12,7 +12,6 @@ from clf.decode import decode
 from clf.features import DENSE_COLUMNS
 from clf.model import Linear, SegmentModel
 from clf.page import Page
-from clf.quality import assess
 from clf.safety import MAX_PAGE_BYTES, PageError, check_page, sanitize_utf8, verify
 from clf.segment import Kind, Segments, segment
 
@@ -51,7 +50,8 @@ class Classifier:
         dedupe: bool = True,
         remove_glosses: bool = True,
     ) -> Page:
-        """Label every segment, then build the clean article and the page's quality.
+        """Label every segment, then build the clean article; the page's quality signals are
+        worked out when `page.quality` is first read.
 
         `dedupe` and `remove_glosses` only change `page.article`; the quality signals always
         look for copies and glosses. Raises `PageError` for over-size or binary input.
@@ -125,8 +125,7 @@ class Classifier:
     ) -> Page:
         full, article = cleaned_article(segs)
         cleaned = full if dedupe and remove_glosses else clean_article(segs, dedupe, remove_glosses)
-        quality = assess(segs, full, article)
-        return Page(kind=kind, segments=segs, source=source, cleaned=cleaned, quality=quality)
+        return Page(kind, segs, source, cleaned, _unassessed=(full, article))
 
 
 def load(path: str | Path | None = None, max_page_bytes: int = MAX_PAGE_BYTES) -> Classifier:

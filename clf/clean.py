@@ -106,18 +106,25 @@ class Cleaned:
 class Article:
     """A page's article segments as cleaning read them, for the quality signals to read
     again without redoing the work: their rows and texts, and where cleaning had them at
-    hand, the texts' `code_points` and the `lowered_code_points` of the clean text."""
+    hand, the texts' `code_points` and what `clean_lowered` cuts the clean text's lower case
+    from (only when the quality is read: `clf.page.Page.quality`)."""
 
     rows: list[int]
     texts: list[str]
     codes: tuple[np.ndarray, np.ndarray] | None = None
-    clean_lowered: np.ndarray | None = None
+    # the texts' lower case, their separators, starts and copies (as `_clean_lowered` reads them)
+    cut: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray] | None = None
 
     @classmethod
     def of(cls, segs: Segments) -> Article:
         """The article rows of labelled segments and their texts."""
         rows = article_rows(segs)
         return cls(rows, [segs.texts[i] for i in rows])
+
+    def clean_lowered(self) -> np.ndarray | None:
+        """`lowered_code_points([clean text])`, cut from the texts' lower case where cleaning
+        left what that needs (`cut`), else None."""
+        return None if self.cut is None else _clean_lowered(*self.cut)
 
 
 def article_rows(segs: Segments) -> list[int]:
@@ -166,7 +173,7 @@ def cleaned_article(
     starts, copies = dedupe_texts(codes, shingled, seps, char_classes(), DUPLICATE_SHARE)
     cut = low is not None and len(low) > _CUT_LOWER
     if cut and (starts.max() < 0 or "Σ" not in joined):
-        article.clean_lowered = _clean_lowered(low, seps, starts, copies)
+        article.cut = low, seps, starts, copies
     lines, dups, trimmed = [], [], []
     for i, text, start, copy in zip(article.rows, texts, starts.tolist(), copies.tolist()):
         if start >= 0:

@@ -6,20 +6,36 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from clf.clean import Cleaned
-from clf.quality import Quality
+from clf.clean import Article, Cleaned
+from clf.quality import Quality, assess
 from clf.segment import Segment, Segments
 
 
 @dataclass(slots=True)
 class Page:
-    """A classified page. `segments` keep page order; `article` is the cleaned article text."""
+    """A classified page. `segments` keep page order; `article` is the cleaned article text;
+    `quality` is worked out when first read (see `quality`)."""
 
     kind: str  # "html" or "text"
     segments: Sequence[Segment] = field(default_factory=list)  # `Segments` from classify
     source: str | None = None  # file name or caller-given id
     cleaned: Cleaned | None = None
-    quality: Quality | None = None
+    _quality: Quality | None = field(default=None, repr=False, compare=False)
+    # what `assess` reads, until `quality` is first read: the article cleaned with dedupe and
+    # glosses removed, and what cleaning read of the segments
+    _unassessed: tuple[Cleaned, Article] | None = field(default=None, repr=False, compare=False)
+
+    @property
+    def quality(self) -> Quality | None:
+        """The page's quality signals and spam verdict (clf/quality.py), from the page as it
+        was classified. Worked out on first read, not by `classify`: a scraper that only takes
+        the article does not pay for them (7 % of an HTML page's time, 11 % of a text page's).
+        Two threads reading it at once may both work it out; they get equal values."""
+        pending = self._unassessed
+        if pending is not None:
+            self._quality = assess(self.segments, *pending)
+            self._unassessed = None
+        return self._quality
 
     @property
     def article_segments(self) -> list[Segment]:

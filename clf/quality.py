@@ -84,7 +84,7 @@ def assess(
     text = cleaned.text
     classes = char_classes()
     han, _ = class_counts((article.codes or code_points(texts))[0], classes)
-    clean_codes = article.clean_lowered
+    clean_codes = article.clean_lowered()
     if clean_codes is None:
         clean_codes = lowered_code_points([text])
     letters = class_counts(clean_codes, classes)[1]

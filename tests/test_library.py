@@ -10,6 +10,7 @@ import pytest
 import clf
 from clf import classifier
 from clf.clean import clean_article
+from clf.quality import assess
 from clf.segment import Segments
 from clf.spark import classify_values
 from tests.conftest import SHARED
@@ -115,6 +116,24 @@ def test_missing_or_foreign_model_file_is_refused(tmp_path):
     junk.write_bytes(b"this is not a model")
     with pytest.raises(clf.ModelError):
         clf.load(junk)
+
+
+def test_quality_is_worked_out_on_first_read_as_an_eager_assess_would(model, harbour_html):
+    """`classify` leaves the quality signals for the first read of `page.quality`; what that
+    read gives, from threads at once, after pickling, or with the article left uncleaned, is
+    what `assess` gives for the classified segments."""
+    spam = (SHARED / "seeds" / "001_6593d74dea1255fa.txt").read_text(encoding="utf-8")
+    for raw in (harbour_html, spam):
+        page = model.classify(raw)
+        assert page._quality is None and page._unassessed is not None  # not worked out yet
+        expected = assess(page.segments, clean_article(page.segments))
+        unread = pickle.loads(pickle.dumps(page))
+        with ThreadPoolExecutor(max_workers=4) as ex:
+            got = list(ex.map(lambda p: p.quality, [page] * 8))
+        assert all(q == expected for q in got) and page._unassessed is None
+        assert unread.quality == expected
+        assert model.classify(raw, dedupe=False, remove_glosses=False).quality == expected
+    assert expected.spam and expected.duplicate_share > 0.45  # the spam seed: a real verdict
 
 
 def _page_outputs(page: clf.Page) -> tuple:

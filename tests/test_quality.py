@@ -168,15 +168,20 @@ def test_what_cleaning_hands_to_the_quality_signals_is_what_they_would_compute()
         ["数据(shùjù)很(hěn)重要", "数据很重要"] + PARAS[:1],
         [],
         ["Ó", "ó"],
+        ["Pier to be rebuilt"] + PARAS * 3,  # long enough for the clean text's lower case
+        [head, head + " " + PARAS[0]] + PARAS * 2,  # to be cut from the texts' (`Article.cut`)
     ]
+    cut = 0
     for texts in pages:
         segs = Segments.of(_page(texts))
         for dedupe in (True, False):
             cleaned, article = cleaned_article(segs, dedupe)
             assert cleaned == clean_article(list(segs), dedupe)
-            if article.clean_lowered is not None:
-                assert list(article.clean_lowered) == list(lowered_code_points([cleaned.text]))
+            if (low := article.clean_lowered()) is not None:
+                assert list(low) == list(lowered_code_points([cleaned.text]))
+                cut += 1
             assert assess(segs, cleaned, article) == assess(list(segs), cleaned)
+    assert cut == 2  # the last two pages with dedupe (without, cleaning cuts nothing)
 
 
 def test_glosses_are_only_looked_for_after_a_han_character_or_a_closing_quote():

@@ -36,6 +36,9 @@ from training.scoring import mean_prf, token_prf
 RESULTS = Path(__file__).resolve().parent / "results"
 OTHER_LANGS = "lang:other (pooled)"
 BATCHED = "clf (batches)"  # the same extraction through classify_many: only its speed differs
+# one call a page as "clf", with the page's quality signals read too (`Page.quality` is worked
+# out on first read; the peers have no such signals, so "clf" times the article alone)
+WITH_QUALITY = "clf (with quality)"
 JUSTEXT_LANGS = {
     "en": "English",
     "de": "German",
@@ -216,8 +219,13 @@ def run(
     def clf_page(h: str, lang: str) -> str:
         return model.classify(h, kind=mode).article
 
+    def clf_page_quality(h: str, lang: str) -> str:
+        page = model.classify(h, kind=mode)
+        return page.article if page.quality is not None else ""
+
     tools: dict[str, Callable[[list], list[str]]] = {
         "clf": _per_page(clf_page, own=True),
+        WITH_QUALITY: _per_page(clf_page_quality, own=True),
         BATCHED: lambda block: [
             page.article for page in model.classify_many([own for _, (own, _) in block], kind=mode)
         ],
@@ -236,8 +244,8 @@ def run(
             t0 = time.process_time()
             outputs[name] += fn(block)
             cpu[name] += time.process_time() - t0
-    if outputs[BATCHED] != outputs["clf"]:
-        raise RuntimeError("classify_many extracted other text than classify")
+    if not outputs[BATCHED] == outputs[WITH_QUALITY] == outputs["clf"]:
+        raise RuntimeError("classify_many or classify with quality extracted other text")
     results: dict = {}
     for name in tools:
         rows: dict[str, list] = defaultdict(list)
