@@ -30,10 +30,15 @@ class Page:
         """The page's quality signals and spam verdict (clf/quality.py), from the page as it
         was classified. Worked out on first read, not by `classify`: a scraper that only takes
         the article does not pay for them (7 % of an HTML page's time, 11 % of a text page's).
-        Two threads reading it at once may both work it out; they get equal values."""
+        Labels or texts edited on `segments` before the first read do not change it (a
+        pickled page is as it was when pickled). Two threads reading it at once may both work
+        it out; they get equal values."""
         pending = self._unassessed
         if pending is not None:
-            self._quality = assess(self.segments, *pending)
+            segs = self.segments
+            if isinstance(segs, Segments):
+                segs = segs.as_classified()
+            self._quality = assess(segs, *pending)
             self._unassessed = None
         return self._quality
 

@@ -183,6 +183,17 @@ class Segments(Sequence[Segment]):
             return cls._from_objects(segments._made, segments.structure)
         return cls._from_objects(list(segments), None)
 
+    def as_classified(self) -> Segments:
+        """These rows' columns as the segmenter and the model left them, whatever a caller has
+        since done to the made `Segment` objects (editing them never writes to the columns)."""
+        if self._made is None:
+            return self
+        out = Segments.__new__(Segments)
+        for name in self.__slots__:
+            setattr(out, name, getattr(self, name))
+        out._made, out._lock = None, threading.Lock()
+        return out
+
     @classmethod
     def _from_objects(cls, segs: list[Segment], structure: tuple | None) -> Segments:
         n = len(segs)

@@ -120,8 +120,8 @@ def test_missing_or_foreign_model_file_is_refused(tmp_path):
 
 def test_quality_is_worked_out_on_first_read_as_an_eager_assess_would(model, harbour_html):
     """`classify` leaves the quality signals for the first read of `page.quality`; what that
-    read gives, from threads at once, after pickling, or with the article left uncleaned, is
-    what `assess` gives for the classified segments."""
+    read gives, from threads at once, after pickling, with the article left uncleaned, or
+    after the segments were edited, is what `assess` gives for the classified segments."""
     spam = (SHARED / "seeds" / "001_6593d74dea1255fa.txt").read_text(encoding="utf-8")
     for raw in (harbour_html, spam):
         page = model.classify(raw)
@@ -133,6 +133,10 @@ def test_quality_is_worked_out_on_first_read_as_an_eager_assess_would(model, har
         assert all(q == expected for q in got) and page._unassessed is None
         assert unread.quality == expected
         assert model.classify(raw, dedupe=False, remove_glosses=False).quality == expected
+        edited = model.classify(raw)
+        for seg in edited.segments:  # a caller relabels and rewrites before reading quality
+            seg.label, seg.text = "noise", seg.text + " extra"
+        assert edited.quality == expected
     assert expected.spam and expected.duplicate_share > 0.45  # the spam seed: a real verdict
 
 
