@@ -14,12 +14,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from itertools import compress
 
-import numpy as np
-
 from clf.copies import dedupe as dedupe_texts
 from clf.copies import lowered_code_points, lowered_joined
 from clf.cues import char_classes
-from clf.hashing import joined_code_points, run_code_points
+from clf.hashing import joined_code_points
 from clf.segment import UNRENDERED_TAGS, Segment, Segments
 
 _TONED = "āáǎàēéěèīíǐìōóǒòūúǔùǖǘǚǜ"
@@ -33,9 +31,6 @@ _GLOSS_AFTER = "”」』）)"  # besides Han characters, what a gloss may follo
 _ONE = re.compile(rf"[(（]([a-z{_TONED}ü]+)[)）]")
 _NORM = re.compile(r"[\W_]+", re.UNICODE)
 SHINGLE = 5
-_EMPTY = np.zeros(0, dtype=np.uint32)
-# below this many code points lower-casing the clean text again costs less than cutting it
-_CUT_LOWER = 1_000
 DUPLICATE_SHARE = 0.8  # a segment is a copy when this share of its shingles came earlier
 
 
@@ -104,27 +99,19 @@ class Cleaned:
 
 @dataclass(slots=True)
 class Article:
-    """A page's article segments as cleaning read them, for the quality signals to read
-    again without redoing the work: their rows and texts, and where cleaning had them at
-    hand, the texts' `code_points` and what `clean_lowered` cuts the clean text's lower case
-    from (only when the quality is read: `clf.page.Page.quality`)."""
+    """A page's article segments as cleaning read them, for the quality signals to read again
+    when `clf.page.Page.quality` is first read: their rows and texts. Only these: a page kept
+    unread would otherwise hold its article's code points and lower case, more than the rest
+    of the page takes (session 30)."""
 
     rows: list[int]
     texts: list[str]
-    codes: tuple[np.ndarray, np.ndarray] | None = None
-    # the texts' lower case, their separators, starts and copies (as `_clean_lowered` reads them)
-    cut: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray] | None = None
 
     @classmethod
     def of(cls, segs: Segments) -> Article:
         """The article rows of labelled segments and their texts."""
         rows = article_rows(segs)
         return cls(rows, [segs.texts[i] for i in rows])
-
-    def clean_lowered(self) -> np.ndarray | None:
-        """`lowered_code_points([clean text])`, cut from the texts' lower case where cleaning
-        left what that needs (`cut`), else None."""
-        return None if self.cut is None else _clean_lowered(*self.cut)
 
 
 def article_rows(segs: Segments) -> list[int]:
@@ -167,13 +154,8 @@ def cleaned_article(
         return Cleaned(text="\n".join(texts), duplicates=[], trimmed=[], glosses=glosses), article
     codes, seps = joined_code_points(joined, texts)
     low = lowered_joined(joined, len(texts))
-    if texts is article.texts:
-        article.codes = codes, seps
     shingled = lowered_code_points(texts) if low is None else low  # None: joined won't do
     starts, copies = dedupe_texts(codes, shingled, seps, char_classes(), DUPLICATE_SHARE)
-    cut = low is not None and len(low) > _CUT_LOWER
-    if cut and (starts.max() < 0 or "Σ" not in joined):
-        article.cut = low, seps, starts, copies
     lines, dups, trimmed = [], [], []
     for i, text, start, copy in zip(article.rows, texts, starts.tolist(), copies.tolist()):
         if start >= 0:
@@ -186,19 +168,3 @@ def cleaned_article(
     return Cleaned(
         text="\n".join(lines), duplicates=dups, trimmed=trimmed, glosses=glosses
     ), article
-
-
-def _clean_lowered(
-    low: np.ndarray, seps: np.ndarray, starts: np.ndarray, copies: np.ndarray
-) -> np.ndarray:
-    """`lowered_code_points([clean text])` cut from the lower-cased texts: the kept texts from
-    their starts, joined by newlines. Lower-casing maps each character on its own but for a
-    final sigma, which looks at its neighbours: NUL and newline are alike to it (neither is
-    cased or ignorable), and the caller leaves out trimmed texts holding a capital sigma, whose
-    neighbour the cut removed."""
-    keep = ~copies
-    lowered, kept = run_code_points(
-        low, (seps[:-1] + 1 + np.maximum(starts, 0))[keep], seps[1:][keep], _EMPTY
-    )
-    lowered[kept[1:-1]] = ord("\n")
-    return lowered if len(kept) > 1 else np.zeros(2, dtype=np.uint32)

@@ -83,10 +83,8 @@ def assess(
     glosses = cleaned.glosses
     text = cleaned.text
     classes = char_classes()
-    han, _ = class_counts((article.codes or code_points(texts))[0], classes)
-    clean_codes = article.clean_lowered()
-    if clean_codes is None:
-        clean_codes = lowered_code_points([text])
+    han, _ = class_counts(code_points(texts)[0], classes)
+    clean_codes = lowered_code_points([text])
     letters = class_counts(clean_codes, classes)[1]
     signals = {
         "duplicate_share": dup_chars / raw_article if raw_article else 0.0,
