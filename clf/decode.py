@@ -30,6 +30,9 @@ _SUPERSETS = {
     "shift_jis": "cp932",
     "euc-kr": "cp949",
 }
+# ISO-2022 text is 7-bit, so it passes as UTF-8 with its escape sequences left in as garbage.
+_ISO2022_ESCAPE = re.compile(rb"\x1b(?:\$[@AB(]|\$\)C|\([BJI])")
+_ISO2022_CODECS = ("iso2022_kr", "iso2022_jp_2", "iso2022_jp_ext")
 
 
 def declared_encoding(data: bytes) -> str | None:
@@ -47,10 +50,15 @@ def declared_encoding(data: bytes) -> str | None:
 
 
 def decode(data: bytes) -> str:
-    """Decode page bytes: BOM, then strict UTF-8, then the declared charset, then a detector."""
+    """Decode page bytes: BOM, then ISO-2022 escapes, then strict UTF-8, then the declared
+    charset, then a detector."""
     for bom, enc in _BOMS:
         if data.startswith(bom):
             return data.decode(enc, errors="replace")
+    if b"\x1b" in data and _ISO2022_ESCAPE.search(data, 0, 200_000):
+        text = _iso2022(data)
+        if text is not None:
+            return text
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError:
@@ -65,3 +73,15 @@ def decode(data: bytes) -> str:
     if best is not None and best.encoding:
         return data.decode(best.encoding, errors="replace")
     return data.decode("cp1252", errors="replace")
+
+
+def _iso2022(data: bytes) -> str | None:
+    """The page read as the ISO-2022 variant it declares, else the first that reads it whole."""
+    declared = declared_encoding(data)
+    tried = (declared,) if declared and declared.startswith("iso2022") else ()
+    for enc in (*tried, *_ISO2022_CODECS):
+        try:
+            return data.decode(enc)
+        except UnicodeDecodeError:
+            continue
+    return None

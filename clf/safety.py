@@ -23,10 +23,13 @@ _MAGIC = (
     (b"\x7fELF", "ELF executable"),
     (b"BZh", "bzip2 data"),
     (b"\xfd7zXZ", "xz data"),
+    (b"\x28\xb5\x2f\xfd", "zstd data"),
 )
 # C0 controls except tab/newline/CR, DEL, and lone surrogates: no page text needs them, and
 # lone surrogates cannot even be encoded for the parser.
 _CONTROL_BYTES = bytes([*range(0x09), 0x0B, 0x0C, *range(0x0E, 0x20), 0x7F])
+# Text in ISO-2022 (Japanese, Korean) shifts with ESC, SO and SI; these sequences start it.
+_ISO2022_ESCAPE = re.compile(rb"\x1b[$(]")
 _UNPARSABLE = re.compile(f"[{re.escape(_CONTROL_BYTES.decode('ascii'))}\ud800-\udfff]")
 
 
@@ -46,7 +49,11 @@ class PageError(ValueError):
 
 
 def check_page(data: str | bytes, max_bytes: int = MAX_PAGE_BYTES) -> None:
-    """Refuse inputs over the size limit and binary payloads handed in as pages."""
+    """Refuse inputs over the size limit and binary payloads handed in as pages: known magic
+    numbers, many NULs, or control bytes in over 2 % of the first 4 kB. Compressed data (a
+    brotli or deflate body a scraper forgot to decode has no magic number) has 8 % or more;
+    of the shared data's 4,636 pages one has any, 0.15 % (`training.control_share`). The ESC,
+    SO and SI that ISO-2022 (Japanese, Korean) text shifts with are not counted."""
     size = len(data)
     if isinstance(data, str) and size > max_bytes // 4:  # a str may hold up to 4 bytes a char
         size = len(data.encode("utf-8", "surrogatepass"))
@@ -58,10 +65,18 @@ def check_page(data: str | bytes, max_bytes: int = MAX_PAGE_BYTES) -> None:
             if head.startswith(magic):
                 raise PageError(f"binary data ({what}), not a page")
         sample = data[:4096]
-        if sample.count(0) > len(sample) // 10 and not sample.startswith(
-            (b"\xff\xfe", b"\xfe\xff")
-        ):
+        if sample.startswith((b"\xff\xfe", b"\xfe\xff")):  # UTF-16/32: NULs and 0x01s are text
+            return
+        if sample.count(0) > len(sample) // 10:
             raise PageError("binary data (NUL bytes), not a page")
+        limit = max(16, len(sample) // 50)
+        controls = control_bytes(np.frombuffer(sample, dtype=np.uint8))
+        if controls > limit and _ISO2022_ESCAPE.search(sample):
+            controls -= sample.count(0x1B) + sample.count(0x0E) + sample.count(0x0F)
+        if controls > limit:
+            raise PageError(
+                "binary data (control bytes: a compressed body saved undecoded?), not a page"
+            )
 
 
 def sanitize(text: str) -> str:

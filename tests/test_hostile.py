@@ -15,6 +15,7 @@ import shutil
 import subprocess
 import sys
 import time
+import zlib
 from pathlib import Path
 
 import joblib
@@ -25,6 +26,7 @@ from hypothesis import strategies as st
 import clf
 from clf.classifier import default_model_path
 from clf.safety import manifest_path, write_manifest
+from tests.conftest import ROOT
 
 EXAMPLES = int(os.environ.get("CLF_FUZZ_EXAMPLES", "150"))
 STATS = {"cases": 0, "errors": 0, "slowest_s": 0.0, "slowest_input": ""}
@@ -129,6 +131,10 @@ def test_fuzz_mangled_html(model, page, encoding):
 
 # ------------------------------------------------------------------ named cases
 PARA = "<p>The council voted to rebuild the pier after the storm tore it apart last winter.</p>"
+_DEFLATE = zlib.compressobj(9, zlib.DEFLATED, -15)  # raw deflate, as Content-Encoding sends it
+RAW_DEFLATED = (
+    _DEFLATE.compress((ROOT / "examples" / "harbour.html").read_bytes()) + _DEFLATE.flush()
+)
 
 
 @pytest.mark.parametrize("data", [b"", b"   \n\t \n", ""])
@@ -144,11 +150,30 @@ def test_empty_and_whitespace_pages_give_an_empty_result(model, data):
         (b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n1 0 obj", "PDF document"),
         (gzip.compress(b"<html><body>hi</body></html>"), "gzip data"),
         (bytes(1000), "NUL bytes"),
+        (b"\x28\xb5\x2f\xfd" + bytes(range(256)), "zstd data"),
+        (RAW_DEFLATED, "control bytes"),  # a deflate body saved undecoded: no magic number
     ],
+    ids=["png", "pdf", "gzip", "nul", "zstd", "raw-deflate"],
 )
 def test_binary_handed_in_as_a_page_is_refused(model, data, what):
     with pytest.raises(clf.PageError, match=what):
         model.classify(data)
+
+
+def test_a_few_control_bytes_do_not_make_a_page_binary(model):
+    """Form feeds and escapes in a real page are dropped, and the page classified."""
+    second = "<p>Work on the new pier starts in spring and should take two years to finish.</p>"
+    page = ("<html><body>" + PARA + "\x0c\x1b" * 8 + second + "</body></html>").encode()
+    article = model.classify(page).article
+    assert "rebuild the pier" in article and "two years to finish" in article
+
+
+def test_an_iso2022_page_full_of_escapes_is_read_not_refused(model):
+    """ISO-2022-JP shifts with ESC several times a line: not the control bytes of binary data."""
+    line = "<p>東京都は{}日、新しい交通計画を発表した。市民の意見を聞きながら段階的に実施する。</p>"
+    body = "".join(line.format(day) for day in ("一", "三", "五", "七", "九") * 8)
+    page = f"<html><head><title>交通計画</title></head><body>{body}</body></html>"
+    assert "新しい交通計画" in model.classify(page.encode("iso2022_jp")).article
 
 
 def test_50_mb_page_is_refused_quickly(model):

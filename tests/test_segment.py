@@ -116,6 +116,18 @@ def test_undeclared_legacy_encodings_come_out_readable(text, encoding):
     assert decode(text.encode(encoding)) == text
 
 
+@pytest.mark.parametrize("encoding", ["iso2022_jp", "iso2022_jp_ext", "iso2022_kr"])
+def test_iso2022_text_is_read_not_passed_as_utf8_with_its_escapes(encoding):
+    """ISO-2022 is 7-bit, so strict UTF-8 accepts it; the escapes must be read, not kept."""
+    text = {"iso2022_kr": "서울시는 새 교통 계획을 발표했다"}.get(
+        encoding, "東京都は新しい交通計画を発表した"
+    )
+    assert decode(text.encode(encoding)) == text
+    assert (
+        decode(b"caf\xc3\xa9 \x1b$B") == "caf\u00e9 \x1b$B"
+    )  # UTF-8 with a stray escape stays UTF-8
+
+
 def test_bom_and_meta_charset():
     assert decode(codecs.BOM_UTF16_LE + "über".encode("utf-16-le")) == "über"
     assert decode(codecs.BOM_UTF8 + "über".encode()) == "über"

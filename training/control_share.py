@@ -1,0 +1,58 @@
+"""How much of a page's first 4 kB is C0 control bytes: real pages against compressed bodies.
+
+    python -m training.control_share --data ../shared/data
+
+`clf.safety.check_page` refuses bytes whose first 4 kB hold control bytes in over 2 %
+(a brotli or deflate body saved undecoded has no magic number). This prints the share on
+every page of the shared data (UTF-8 encoded, as a scraper would save them) and on the
+same pages deflated, so the threshold can be read against both.
+"""
+
+from __future__ import annotations
+
+import argparse
+import zlib
+from pathlib import Path
+
+import numpy as np
+
+from clf.safety import control_bytes
+from training.data import DATASETS, DEFAULT_DATA, pages
+
+SAMPLE = 4096  # what check_page looks at
+
+
+def share(data: bytes) -> float:
+    """Control bytes in the first `SAMPLE` bytes, as a share of them."""
+    head = data[:SAMPLE]
+    return control_bytes(np.frombuffer(head, dtype=np.uint8)) / len(head) if head else 0.0
+
+
+def deflated(data: bytes) -> bytes:
+    """Raw deflate, as an HTTP body with `Content-Encoding: deflate` may carry it."""
+    packer = zlib.compressobj(6, zlib.DEFLATED, -15)
+    return packer.compress(data) + packer.flush()
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--data", type=Path, default=DEFAULT_DATA)
+    args = ap.parse_args()
+    real, packed = [], []
+    for name in DATASETS:
+        for page in pages(args.data, name):
+            raw = page["html"].encode("utf-8", "surrogatepass")
+            if len(raw) >= SAMPLE:  # short bodies are left out of the deflated side
+                packed.append(share(deflated(raw)))
+            real.append(share(raw))
+    real_a, packed_a = np.array(real), np.array(packed)
+    print(
+        f"{len(real_a)} pages: {np.count_nonzero(real_a)} with any control byte, max {real_a.max():.4f}"
+    )
+    print(
+        f"{len(packed_a)} of them deflated: min {packed_a.min():.4f}, median {np.median(packed_a):.4f}"
+    )
+
+
+if __name__ == "__main__":
+    main()
