@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+import zlib
 from pathlib import Path
 
 import numpy as np
@@ -15,7 +16,7 @@ MAX_PAGE_BYTES = 20 * 2**20  # larger inputs are refused: no news article is 20 
 _MAGIC = (
     (b"\x89PNG", "PNG image"),
     (b"%PDF", "PDF document"),
-    (b"\x1f\x8b", "gzip data"),
+    (b"\x1f\x8b", "gzip data inside gzip data"),  # what `gunzipped` leaves
     (b"PK\x03\x04", "zip archive"),
     (b"\xff\xd8\xff", "JPEG image"),
     (b"GIF8", "GIF image"),
@@ -46,6 +47,24 @@ def control_bytes(data: np.ndarray) -> int:
 
 class PageError(ValueError):
     """The input is not a page clf can classify; the message says why."""
+
+
+def gunzipped(data: bytes, max_bytes: int = MAX_PAGE_BYTES) -> bytes:
+    """A gzip body unpacked (a `.html.gz` file, or a page saved with its Content-Encoding not
+    undone); other bytes as they are. At most `max_bytes` + 1 bytes are unpacked, so a gzip
+    bomb stops there."""
+    if not data.startswith(b"\x1f\x8b"):
+        return data
+    unpack = zlib.decompressobj(wbits=16 + zlib.MAX_WBITS)
+    try:
+        page = unpack.decompress(data, max_bytes + 1)
+    except zlib.error as exc:
+        raise PageError(f"gzip data that does not unpack ({exc}), not a page") from None
+    if not page and not unpack.eof:  # a cut-off body keeps what it unpacked so far
+        raise PageError("gzip data cut off before any page, not a page")
+    if len(page) > max_bytes:
+        raise PageError(f"gzip data unpacking to over the {max_bytes / 2**20:.0f} MB limit")
+    return page
 
 
 def check_page(data: str | bytes, max_bytes: int = MAX_PAGE_BYTES) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 import json
 import subprocess
 import sys
@@ -48,6 +49,16 @@ def test_human_format_shows_labels_and_scores():
     res = runner.invoke(app, ["classify", HTML])
     assert res.exit_code == 0
     assert "harbour.html" in res.stdout and "article" in res.stdout and "clutter" in res.stdout
+
+
+def test_a_gzipped_page_file_is_read_like_the_page(tmp_path):
+    packed = tmp_path / "harbour.html.gz"
+    packed.write_bytes(gzip.compress(open(HTML, "rb").read()))
+    plain, unpacked = (
+        runner.invoke(app, ["classify", "-f", "text", p]) for p in (HTML, str(packed))
+    )
+    assert unpacked.exit_code == 0 and unpacked.stdout == plain.stdout
+    assert "The town council voted eleven to two" in unpacked.stdout
 
 
 def test_stdin_and_forced_kind():

@@ -15,6 +15,7 @@ import shutil
 import subprocess
 import sys
 import time
+import tracemalloc
 import zlib
 from pathlib import Path
 
@@ -148,16 +149,31 @@ def test_empty_and_whitespace_pages_give_an_empty_result(model, data):
     [
         (b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 4, "PNG image"),
         (b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n1 0 obj", "PDF document"),
-        (gzip.compress(b"<html><body>hi</body></html>"), "gzip data"),
+        (gzip.compress(gzip.compress(b"<html><body>hi</body></html>")), "gzip data inside"),
+        (b"\x1f\x8b\x08\x00\x00\x00\x00\x00\x00\xff not deflate", "does not unpack"),
+        (gzip.compress(b"<p>cut</p>")[:10], "gzip data cut off"),
         (bytes(1000), "NUL bytes"),
         (b"\x28\xb5\x2f\xfd" + bytes(range(256)), "zstd data"),
         (RAW_DEFLATED, "control bytes"),  # a deflate body saved undecoded: no magic number
     ],
-    ids=["png", "pdf", "gzip", "nul", "zstd", "raw-deflate"],
+    ids=["png", "pdf", "gzip-twice", "gzip-broken", "gzip-cut", "nul", "zstd", "raw-deflate"],
 )
 def test_binary_handed_in_as_a_page_is_refused(model, data, what):
     with pytest.raises(clf.PageError, match=what):
         model.classify(data)
+
+
+def test_a_gzip_page_is_unpacked_and_a_gzip_bomb_refused(model, harbour_html):
+    packed = model.classify(gzip.compress(harbour_html))
+    plain = model.classify(harbour_html)
+    assert packed.article == plain.article and packed.quality == plain.quality
+    bomb = gzip.compress(b"<p>" + b"a" * (200 * 2**20))  # 200 kB unpacking to 200 MB
+    tracemalloc.start()
+    with pytest.raises(clf.PageError, match="unpacking to over the 20 MB limit"):
+        model.classify(bomb)
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    assert peak < 64 * 2**20  # unpacked as far as the limit (20 MB, buffers twice that), not whole
 
 
 def test_a_few_control_bytes_do_not_make_a_page_binary(model):
