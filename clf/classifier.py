@@ -12,7 +12,7 @@ from clf.decode import decode
 from clf.features import DENSE_COLUMNS
 from clf.model import Linear, SegmentModel
 from clf.page import Page
-from clf.safety import MAX_PAGE_BYTES, PageError, check_page, gunzipped, sanitize_utf8, verify
+from clf.safety import MAX_PAGE_BYTES, PageError, readable_page, sanitize_utf8, verify
 from clf.segment import Kind, Segments, segment
 
 MODEL_NAME = "clf-model.joblib"
@@ -116,9 +116,7 @@ class Classifier:
         return [p for p in self.classify_many(pages) if isinstance(p, Page) and p.keep(min_quality)]
 
     def _segment(self, page: str | bytes, kind: Kind) -> tuple[str, Segments]:
-        if isinstance(page, bytes):
-            page = gunzipped(page, self.max_page_bytes)
-        check_page(page, self.max_page_bytes)
+        page = readable_page(page, self.max_page_bytes)
         text, utf8 = sanitize_utf8(decode(page) if isinstance(page, bytes) else page)
         return segment(text, kind, utf8)
 

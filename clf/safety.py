@@ -49,30 +49,75 @@ class PageError(ValueError):
     """The input is not a page clf can classify; the message says why."""
 
 
-def gunzipped(data: bytes, max_bytes: int = MAX_PAGE_BYTES) -> bytes:
-    """A gzip body unpacked (a `.html.gz` file, or a page saved with its Content-Encoding not
-    undone); other bytes as they are. At most `max_bytes` + 1 bytes are unpacked, so a gzip
-    bomb stops there."""
-    if not data.startswith(b"\x1f\x8b"):
+def readable_page(data: str | bytes, max_bytes: int = MAX_PAGE_BYTES) -> str | bytes:
+    """The page as clf reads it: a compressed body unpacked (`unpacked`), and a `PageError`
+    for what is not a page (`check_page`)."""
+    if isinstance(data, bytes):
+        data = unpacked(data, max_bytes)
+    check_page(data, max_bytes)
+    return data
+
+
+def unpacked(data: bytes, max_bytes: int = MAX_PAGE_BYTES) -> bytes:
+    """A compressed body unpacked: a `.html.gz` file, or a page saved with its
+    Content-Encoding (gzip, or deflate with or without zlib's header) not undone; other
+    bytes as they are. At most `max_bytes` + 1 bytes are unpacked, so a bomb stops there.
+
+    gzip has a magic number and zlib a checked header; raw deflate has neither, so it is
+    tried only on bytes too full of control bytes to be a page (`_control_heavy`), and kept
+    only if it unpacks without error. Brotli is not unpacked (no library for it here)."""
+    if data.startswith(b"\x1f\x8b"):
+        page = _inflate(data, 16 + zlib.MAX_WBITS, "gzip", max_bytes)
+        if page is None:
+            raise PageError("gzip data that does not unpack or is cut off, not a page")
+        return page
+    if len(data) > 2 and data[0] == 0x78 and int.from_bytes(data[:2], "big") % 31 == 0:
+        page = _inflate(data, zlib.MAX_WBITS, "deflate", max_bytes, whole=True)  # or "x^" text
+    elif _control_heavy(data[:4096]):
+        page = _inflate(data, -zlib.MAX_WBITS, "deflate", max_bytes, whole=True)
+        if page is not None and _control_heavy(page[:4096]):  # random bytes can inflate
+            page = None
+    else:
         return data
-    unpack = zlib.decompressobj(wbits=16 + zlib.MAX_WBITS)
+    return data if page is None else page
+
+
+def _inflate(
+    data: bytes, wbits: int, what: str, max_bytes: int, whole: bool = False
+) -> bytes | None:
+    """`data` unpacked, or None if it does not unpack, or is cut off before any byte. If it
+    must be `whole` (a deflate body is tried on a guess, and random bytes can unpack to a few
+    bytes of garbage), also None unless it is one stream, ending where `data` ends."""
+    unpack = zlib.decompressobj(wbits=wbits)
     try:
         page = unpack.decompress(data, max_bytes + 1)
-    except zlib.error as exc:
-        raise PageError(f"gzip data that does not unpack ({exc}), not a page") from None
-    if not page and not unpack.eof:  # a cut-off body keeps what it unpacked so far
-        raise PageError("gzip data cut off before any page, not a page")
+    except zlib.error:
+        return None
+    if len(page) <= max_bytes:
+        if whole and (not unpack.eof or unpack.unused_data):
+            return None
+        if not page and not unpack.eof:
+            return None
     if len(page) > max_bytes:
-        raise PageError(f"gzip data unpacking to over the {max_bytes / 2**20:.0f} MB limit")
+        raise PageError(f"{what} data unpacking to over the {max_bytes / 2**20:.0f} MB limit")
     return page
+
+
+def _control_heavy(sample: bytes) -> bool:
+    """Control bytes in over 2 % of `sample` (the ESC, SO and SI that ISO-2022 text shifts
+    with not counted): compressed data has 8 % or more, and of the shared data's 4,636 pages
+    one has any, 0.15 % (`training.control_share`)."""
+    limit = max(16, len(sample) // 50)
+    controls = control_bytes(np.frombuffer(sample, dtype=np.uint8))
+    if controls > limit and _ISO2022_ESCAPE.search(sample):
+        controls -= sample.count(0x1B) + sample.count(0x0E) + sample.count(0x0F)
+    return controls > limit
 
 
 def check_page(data: str | bytes, max_bytes: int = MAX_PAGE_BYTES) -> None:
     """Refuse inputs over the size limit and binary payloads handed in as pages: known magic
-    numbers, many NULs, or control bytes in over 2 % of the first 4 kB. Compressed data (a
-    brotli or deflate body a scraper forgot to decode has no magic number) has 8 % or more;
-    of the shared data's 4,636 pages one has any, 0.15 % (`training.control_share`). The ESC,
-    SO and SI that ISO-2022 (Japanese, Korean) text shifts with are not counted."""
+    numbers, many NULs, or too many control bytes (`_control_heavy`: a brotli body a scraper
+    forgot to decode has no magic number)."""
     size = len(data)
     if isinstance(data, str) and size > max_bytes // 4:  # a str may hold up to 4 bytes a char
         size = len(data.encode("utf-8", "surrogatepass"))
@@ -88,11 +133,7 @@ def check_page(data: str | bytes, max_bytes: int = MAX_PAGE_BYTES) -> None:
             return
         if sample.count(0) > len(sample) // 10:
             raise PageError("binary data (NUL bytes), not a page")
-        limit = max(16, len(sample) // 50)
-        controls = control_bytes(np.frombuffer(sample, dtype=np.uint8))
-        if controls > limit and _ISO2022_ESCAPE.search(sample):
-            controls -= sample.count(0x1B) + sample.count(0x0E) + sample.count(0x0F)
-        if controls > limit:
+        if _control_heavy(sample):
             raise PageError(
                 "binary data (control bytes: a compressed body saved undecoded?), not a page"
             )

@@ -11,6 +11,7 @@ from __future__ import annotations
 import gzip
 import json
 import os
+import random
 import shutil
 import subprocess
 import sys
@@ -27,7 +28,6 @@ from hypothesis import strategies as st
 import clf
 from clf.classifier import default_model_path
 from clf.safety import manifest_path, write_manifest
-from tests.conftest import ROOT
 
 EXAMPLES = int(os.environ.get("CLF_FUZZ_EXAMPLES", "150"))
 STATS = {"cases": 0, "errors": 0, "slowest_s": 0.0, "slowest_input": ""}
@@ -132,10 +132,13 @@ def test_fuzz_mangled_html(model, page, encoding):
 
 # ------------------------------------------------------------------ named cases
 PARA = "<p>The council voted to rebuild the pier after the storm tore it apart last winter.</p>"
-_DEFLATE = zlib.compressobj(9, zlib.DEFLATED, -15)  # raw deflate, as Content-Encoding sends it
-RAW_DEFLATED = (
-    _DEFLATE.compress((ROOT / "examples" / "harbour.html").read_bytes()) + _DEFLATE.flush()
-)
+NOISE = random.Random(0).randbytes(8192)  # what a brotli body looks like: no header, no pattern
+
+
+def raw_deflate(data: bytes) -> bytes:
+    """Deflate without zlib's header, as some servers send `Content-Encoding: deflate`."""
+    pack = zlib.compressobj(9, zlib.DEFLATED, -15)
+    return pack.compress(data) + pack.flush()
 
 
 @pytest.mark.parametrize("data", [b"", b"   \n\t \n", ""])
@@ -151,22 +154,32 @@ def test_empty_and_whitespace_pages_give_an_empty_result(model, data):
         (b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n1 0 obj", "PDF document"),
         (gzip.compress(gzip.compress(b"<html><body>hi</body></html>")), "gzip data inside"),
         (b"\x1f\x8b\x08\x00\x00\x00\x00\x00\x00\xff not deflate", "does not unpack"),
-        (gzip.compress(b"<p>cut</p>")[:10], "gzip data cut off"),
+        (gzip.compress(b"<p>cut</p>")[:10], "is cut off"),
         (bytes(1000), "NUL bytes"),
         (b"\x28\xb5\x2f\xfd" + bytes(range(256)), "zstd data"),
-        (RAW_DEFLATED, "control bytes"),  # a deflate body saved undecoded: no magic number
+        (NOISE, "control bytes"),  # a brotli body saved undecoded: no magic number
     ],
-    ids=["png", "pdf", "gzip-twice", "gzip-broken", "gzip-cut", "nul", "zstd", "raw-deflate"],
+    ids=["png", "pdf", "gzip-twice", "gzip-broken", "gzip-cut", "nul", "zstd", "noise"],
 )
 def test_binary_handed_in_as_a_page_is_refused(model, data, what):
     with pytest.raises(clf.PageError, match=what):
         model.classify(data)
 
 
-def test_a_gzip_page_is_unpacked_and_a_gzip_bomb_refused(model, harbour_html):
-    packed = model.classify(gzip.compress(harbour_html))
+@pytest.mark.parametrize("pack", [gzip.compress, zlib.compress, raw_deflate])
+def test_a_compressed_page_is_unpacked(model, harbour_html, pack):
+    packed = model.classify(pack(harbour_html))
     plain = model.classify(harbour_html)
     assert packed.article == plain.article and packed.quality == plain.quality
+
+
+def test_text_that_starts_like_a_zlib_header_is_read_as_it_is(model):
+    text = "x^2 grows faster than x, the minister told parliament on Tuesday.\n" * 3
+    assert int.from_bytes(b"x^", "big") % 31 == 0  # zlib's header check passes
+    assert "the minister told parliament" in model.classify(text.encode(), kind="text").article
+
+
+def test_a_gzip_bomb_is_refused_at_the_size_limit(model):
     bomb = gzip.compress(b"<p>" + b"a" * (200 * 2**20))  # 200 kB unpacking to 200 MB
     tracemalloc.start()
     with pytest.raises(clf.PageError, match="unpacking to over the 20 MB limit"):

@@ -2,10 +2,11 @@
 
     python -m training.control_share --data ../shared/data
 
-`clf.safety.check_page` refuses bytes whose first 4 kB hold control bytes in over 2 %
-(a brotli or deflate body saved undecoded has no magic number). This prints the share on
+`clf.safety` refuses bytes whose first 4 kB hold control bytes in over 2 % (a brotli body
+saved undecoded has no magic number) and tries raw deflate on them first. This prints the share on
 every page of the shared data (UTF-8 encoded, as a scraper would save them) and on the
-same pages deflated, so the threshold can be read against both.
+same pages deflated, so the threshold can be read against both, and how many of the
+deflated pages `clf.safety.unpacked` gives back exactly.
 """
 
 from __future__ import annotations
@@ -16,10 +17,10 @@ from pathlib import Path
 
 import numpy as np
 
-from clf.safety import control_bytes
+from clf.safety import PageError, control_bytes, unpacked
 from training.data import DATASETS, DEFAULT_DATA, pages
 
-SAMPLE = 4096  # what check_page looks at
+SAMPLE = 4096  # what clf.safety looks at
 
 
 def share(data: bytes) -> float:
@@ -38,12 +39,17 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--data", type=Path, default=DEFAULT_DATA)
     args = ap.parse_args()
-    real, packed = [], []
+    real, packed, back = [], [], 0
     for name in DATASETS:
         for page in pages(args.data, name):
             raw = page["html"].encode("utf-8", "surrogatepass")
+            packed_page = deflated(raw)
             if len(raw) >= SAMPLE:  # short bodies are left out of the deflated side
-                packed.append(share(deflated(raw)))
+                packed.append(share(packed_page))
+            try:
+                back += unpacked(packed_page) == raw
+            except PageError:
+                pass
             real.append(share(raw))
     real_a, packed_a = np.array(real), np.array(packed)
     print(
@@ -52,6 +58,7 @@ def main() -> None:
     print(
         f"{len(packed_a)} of them deflated: min {packed_a.min():.4f}, median {np.median(packed_a):.4f}"
     )
+    print(f"deflated pages clf.safety.unpacked gives back exactly: {back} of {len(real_a)}")
 
 
 if __name__ == "__main__":
