@@ -185,6 +185,17 @@ def _put_escaped(codes, pos, addr, n, attribute):
     return pos
 
 
+@njit(cache=True, nogil=True, inline="always")
+def _put_raw(codes, pos, addr, n):
+    """Append the UTF-8 bytes addr[:n] as they are: a tag name, which the serialiser writes
+    unescaped (`<b<div>` is an element named `b<div`). The caller has made sure they fit."""
+    i = 0
+    while i < n:
+        codes[pos], i = _decode_at(addr, i, n)
+        pos += 1
+    return pos
+
+
 @njit(cache=True, nogil=True)
 def _fits(pos, room, addr, n, attribute) -> bool:
     """Whether `_put_escaped` of the UTF-8 bytes addr[:n] at `pos` stays within `room`: at
@@ -302,7 +313,7 @@ def walk_tree(fns, doc, n_bytes, keys, flags, scale):
         n = np.int64(size[0])
         if not _fits(pos, room, name, n, False):
             return None
-        pos = b = _put_escaped(codes, pos, name, n, False)
+        pos = b = _put_raw(codes, pos, name, n)
         key = _key(codes, a, b)
         fl = _flags(keys, flags, key)
         cls_a = cls_b = id_a = id_b = -1

@@ -54,6 +54,7 @@ TRICKY = [
     "<p>tab\tand\nnewline  and&#x20;&#32;entities &copy; &NotNestedGreaterGreater;</p>",
     "<title></title><title>second</title><p>x</p>",
     "<p class=\"\" id=''>empty attributes</p><p class>no value</p>",
+    "<b<div id=main><p>&amp;</p><a&b\u00a0c>odd tag names</a&b\u00a0c>",  # hypothesis found it
 ]
 
 
