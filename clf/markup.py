@@ -71,6 +71,13 @@ AMP, LT, GT, NBSP = map(code_tuple, ("amp;", "lt;", "gt;", "nbsp;"))
 
 
 @njit(cache=True, nogil=True, inline="always")
+def _tag_space(x) -> bool:
+    """HTML's ASCII whitespace, which alone ends a tag or attribute name (`<a\u00a0>` is an
+    element named "a\u00a0", not an `a`)."""
+    return x == 32 or x == 9 or x == 10 or x == 12 or x == 13
+
+
+@njit(cache=True, nogil=True, inline="always")
 def _isspace(x) -> bool:
     """Python's str.isspace for one code point."""
     return (
@@ -213,7 +220,7 @@ def _tag_at(c, i, word, closing) -> bool:
             return False
         j += 1
     j = _after(c, j, n, word)
-    return j >= 0 and (j == n or c[j] == 47 or c[j] == 62 or _isspace(c[j]))
+    return j >= 0 and (j == n or c[j] == 47 or c[j] == 62 or _tag_space(c[j]))
 
 
 @njit(cache=True, nogil=True)
@@ -417,7 +424,7 @@ def walk(c, keys, flags):
         if i + 1 < n and c[i + 1] == 47:  # end tag: close up to the matching open element
             a = i + 2
             b = a
-            while b < n and c[b] != 62 and not _isspace(c[b]):
+            while b < n and c[b] != 62 and not _tag_space(c[b]):
                 b += 1
             s = top
             while s >= 0 and not same_span(c, stack[s, 0], stack[s, 1], a, b):
@@ -428,7 +435,7 @@ def walk(c, keys, flags):
             continue
         a = i + 1
         b = a
-        while b < n and c[b] != 62 and c[b] != 47 and not _isspace(c[b]):
+        while b < n and c[b] != 62 and c[b] != 47 and not _tag_space(c[b]):
             b += 1
         key = _key(c, a, b)
         fl = _flags(keys, flags, key)
@@ -436,11 +443,11 @@ def walk(c, keys, flags):
         hidden = False
         j = b
         while j < n and c[j] != 62:
-            if c[j] == 47 or _isspace(c[j]):
+            if c[j] == 47 or _tag_space(c[j]):
                 j += 1
                 continue
             na = j
-            while j < n and c[j] != 61 and c[j] != 62 and c[j] != 47 and not _isspace(c[j]):
+            while j < n and c[j] != 61 and c[j] != 62 and c[j] != 47 and not _tag_space(c[j]):
                 j += 1
             nb = j
             va = vb = j
@@ -453,7 +460,7 @@ def walk(c, keys, flags):
                     j += 1
                 else:
                     va = j
-                    while j < n and c[j] != 62 and not _isspace(c[j]):
+                    while j < n and c[j] != 62 and not _tag_space(c[j]):
                         j += 1
                     vb = j
             if _equals(c, na, nb, CLASS):

@@ -55,6 +55,7 @@ TRICKY = [
     "<title></title><title>second</title><p>x</p>",
     "<p class=\"\" id=''>empty attributes</p><p class>no value</p>",
     "<b<div id=main><p>&amp;</p><a&b\u00a0c>odd tag names</a&b\u00a0c>",  # hypothesis found it
+    "<a\u00a0>no link</a\u00a0><p cl\u00a0ass=x id\u00a0=y>odd attribute names</p>",
 ]
 
 
