@@ -9,6 +9,7 @@ import re
 import zlib
 from pathlib import Path
 
+import brotli
 import numpy as np
 from numba import njit
 
@@ -63,9 +64,9 @@ def unpacked(data: bytes, max_bytes: int = MAX_PAGE_BYTES) -> bytes:
     Content-Encoding (gzip, or deflate with or without zlib's header) not undone; other
     bytes as they are. At most `max_bytes` + 1 bytes are unpacked, so a bomb stops there.
 
-    gzip has a magic number and zlib a checked header; raw deflate has neither, so it is
-    tried only on bytes too full of control bytes to be a page (`_control_heavy`), and kept
-    only if it unpacks without error. Brotli is not unpacked (no library for it here)."""
+    gzip has a magic number and zlib a checked header; raw deflate and brotli have neither,
+    so they are tried only on bytes too full of control bytes to be a page (`_control_heavy`),
+    and kept only if the whole of it is one stream that unpacks to something else."""
     if data.startswith(b"\x1f\x8b"):
         page = _inflate(data, 16 + zlib.MAX_WBITS, "gzip", max_bytes)
         if page is None:
@@ -75,11 +76,25 @@ def unpacked(data: bytes, max_bytes: int = MAX_PAGE_BYTES) -> bytes:
         page = _inflate(data, zlib.MAX_WBITS, "deflate", max_bytes, whole=True)  # or "x^" text
     elif _control_heavy(data[:4096]):
         page = _inflate(data, -zlib.MAX_WBITS, "deflate", max_bytes, whole=True)
+        if page is None:
+            page = _unbrotli(data, max_bytes)
         if page is not None and _control_heavy(page[:4096]):  # random bytes can inflate
             page = None
     else:
         return data
     return data if page is None else page
+
+
+def _unbrotli(data: bytes, max_bytes: int) -> bytes | None:
+    """`data` unpacked as one whole brotli stream, or None."""
+    unpack = brotli.Decompressor()
+    try:
+        page = unpack.process(data, output_buffer_limit=max_bytes + 1)
+    except brotli.error:  # not brotli, or bytes after the stream's end
+        return None
+    if len(page) > max_bytes:
+        raise PageError(f"brotli data unpacking to over the {max_bytes / 2**20:.0f} MB limit")
+    return page if unpack.is_finished() else None
 
 
 def _inflate(

@@ -6,6 +6,7 @@ import io
 import json
 from pathlib import Path
 
+import brotli
 import pytest
 from typer.testing import CliRunner
 
@@ -80,17 +81,23 @@ def test_warc_responses_with_html(tmp_path):
     from warcio.statusandheaders import StatusAndHeaders
     from warcio.warcwriter import WARCWriter
 
+    harbour = (EXAMPLES / "harbour.html").read_bytes()
     path = tmp_path / "crawl.warc.gz"
     with path.open("wb") as f:
         writer = WARCWriter(f, gzip=True)
-        for i, (ctype, body) in enumerate(
+        for i, (ctype, body, encoding) in enumerate(
             [
-                ("text/html; charset=utf-8", f"<html><body>{PARA}</body></html>".encode()),
-                ("image/png", b"\x89PNG...."),
-                ("text/html", (EXAMPLES / "harbour.html").read_bytes()),
+                ("text/html; charset=utf-8", f"<html><body>{PARA}</body></html>".encode(), ""),
+                ("image/png", b"\x89PNG....", ""),
+                ("text/html", harbour, ""),
+                ("text/html", brotli.compress(harbour), "br"),  # warcio unpacks it with brotli
+                ("text/html", brotli.compress(b"a" * (30 * 2**20), quality=1), "br"),  # a bomb
             ]
         ):
-            headers = StatusAndHeaders("200 OK", [("Content-Type", ctype)], protocol="HTTP/1.1")
+            fields = [("Content-Type", ctype)] + (
+                [("Content-Encoding", encoding)] if encoding else []
+            )
+            headers = StatusAndHeaders("200 OK", fields, protocol="HTTP/1.1")
             rec = writer.create_warc_record(
                 f"http://example.org/{i}",
                 "response",
@@ -101,11 +108,15 @@ def test_warc_responses_with_html(tmp_path):
     out = tmp_path / "out.jsonl"
     summary = run_batch([str(path)], out, jobs=1)
     recs = _records(out)
-    assert summary.inputs == 2 and [r["url"] for r in recs] == [
+    assert summary.inputs == 4 and [r["url"] for r in recs] == [
         "http://example.org/0",
         "http://example.org/2",
+        "http://example.org/3",
+        "http://example.org/4",
     ]
-    assert all("error" not in r for r in recs)
+    assert all("error" not in r for r in recs[:3])
+    assert recs[2]["article"] == recs[1]["article"] and "rebuild" in recs[2]["article"]
+    assert "over the 20 MB limit" in recs[3]["error"]  # unpacked only that far
 
 
 def test_resume_after_an_interrupted_run(pages_dir, tmp_path):

@@ -6,8 +6,8 @@
 saved undecoded has no magic number) and tries raw deflate on them first. This prints the share on
 every page of the shared data (UTF-8 encoded, as a scraper would save them) and on the
 same pages deflated, so the threshold can be read against both, and how many of the
-deflated pages `clf.safety.unpacked` gives back exactly, and how many of 5,000 random byte
-strings (20 bytes to 6 kB, seed 1) it takes for deflate.
+deflated (and brotli-packed) pages `clf.safety.unpacked` gives back exactly, and how many of 5,000 random byte
+strings (20 bytes to 6 kB, seed 1) it takes for deflate or brotli.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ import random
 import zlib
 from pathlib import Path
 
+import brotli
 import numpy as np
 
 from clf.safety import PageError, control_bytes, unpacked
@@ -41,7 +42,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--data", type=Path, default=DEFAULT_DATA)
     args = ap.parse_args()
-    real, packed, back = [], [], 0
+    real, packed, back, back_br = [], [], 0, 0
     for name in DATASETS:
         for page in pages(args.data, name):
             raw = page["html"].encode("utf-8", "surrogatepass")
@@ -50,6 +51,7 @@ def main() -> None:
                 packed.append(share(packed_page))
             try:
                 back += unpacked(packed_page) == raw
+                back_br += unpacked(brotli.compress(raw, quality=5)) == raw
             except PageError:
                 pass
             real.append(share(raw))
@@ -61,10 +63,11 @@ def main() -> None:
         f"{len(packed_a)} of them deflated: min {packed_a.min():.4f}, median {np.median(packed_a):.4f}"
     )
     print(f"deflated pages clf.safety.unpacked gives back exactly: {back} of {len(real_a)}")
+    print(f"brotli-packed (quality 5) pages it gives back exactly: {back_br} of {len(real_a)}")
     rng = random.Random(1)
     noise = [rng.randbytes(rng.randint(20, 6000)) for _ in range(5000)]
     taken = sum(unpacked(data) is not data for data in noise)
-    print(f"random byte strings it takes for deflate: {taken} of {len(noise)}")
+    print(f"random byte strings it takes for deflate or brotli: {taken} of {len(noise)}")
 
 
 if __name__ == "__main__":
