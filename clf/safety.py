@@ -13,6 +13,11 @@ import brotli
 import numpy as np
 from numba import njit
 
+try:
+    from compression import zstd  # Python 3.14
+except ImportError:
+    from backports import zstd
+
 MAX_PAGE_BYTES = 20 * 2**20  # larger inputs are refused: no news article is 20 MB of HTML
 _MAGIC = (
     (b"\x89PNG", "PNG image"),
@@ -25,7 +30,6 @@ _MAGIC = (
     (b"\x7fELF", "ELF executable"),
     (b"BZh", "bzip2 data"),
     (b"\xfd7zXZ", "xz data"),
-    (b"\x28\xb5\x2f\xfd", "zstd data"),
 )
 # C0 controls except tab/newline/CR, DEL, and lone surrogates: no page text needs them, and
 # lone surrogates cannot even be encoded for the parser.
@@ -61,17 +65,20 @@ def readable_page(data: str | bytes, max_bytes: int = MAX_PAGE_BYTES) -> str | b
 
 def unpacked(data: bytes, max_bytes: int = MAX_PAGE_BYTES) -> bytes:
     """A compressed body unpacked: a `.html.gz` file, or a page saved with its
-    Content-Encoding (gzip, or deflate with or without zlib's header) not undone; other
-    bytes as they are. At most `max_bytes` + 1 bytes are unpacked, so a bomb stops there.
+    Content-Encoding (gzip, deflate with or without zlib's header, brotli, zstd) not undone;
+    other bytes as they are. At most `max_bytes` + 1 bytes are unpacked, so a bomb stops there.
 
-    gzip has a magic number and zlib a checked header; raw deflate and brotli have neither,
-    so they are tried only on bytes too full of control bytes to be a page (`_control_heavy`),
-    and kept only if the whole of it is one stream that unpacks to something else."""
+    gzip and zstd have a magic number and zlib a checked header; raw deflate and brotli have
+    neither, so they are tried only on bytes too full of control bytes to be a page
+    (`_control_heavy`), and kept only if the whole of it is one stream that unpacks to
+    something else."""
     if data.startswith(b"\x1f\x8b"):
         page = _inflate(data, 16 + zlib.MAX_WBITS, "gzip", max_bytes)
         if page is None:
             raise PageError("gzip data that does not unpack or is cut off, not a page")
         return page
+    if data.startswith(b"\x28\xb5\x2f\xfd"):
+        return _unzstd(data, max_bytes)
     if len(data) > 2 and data[0] == 0x78 and int.from_bytes(data[:2], "big") % 31 == 0:
         page = _inflate(data, zlib.MAX_WBITS, "deflate", max_bytes, whole=True)  # or "x^" text
     elif _control_heavy(data[:4096]):
@@ -83,6 +90,21 @@ def unpacked(data: bytes, max_bytes: int = MAX_PAGE_BYTES) -> bytes:
     else:
         return data
     return data if page is None else page
+
+
+def _unzstd(data: bytes, max_bytes: int) -> bytes:
+    """`data`'s zstd frame unpacked (a PageError if it does not unpack or is cut off before
+    any byte; a cut-off body keeps what it unpacked, as gzip's does)."""
+    unpack = zstd.ZstdDecompressor()
+    try:
+        page = unpack.decompress(data, max_bytes + 1)
+    except zstd.ZstdError as exc:
+        raise PageError(f"zstd data that does not unpack ({exc}), not a page") from None
+    if not page and not unpack.eof:
+        raise PageError("zstd data cut off before any page, not a page")
+    if len(page) > max_bytes:
+        raise PageError(f"zstd data unpacking to over the {max_bytes / 2**20:.0f} MB limit")
+    return page
 
 
 def _unbrotli(data: bytes, max_bytes: int) -> bytes | None:

@@ -12,6 +12,7 @@ from typer.testing import CliRunner
 
 from clf.batch import run_batch
 from clf.cli import app
+from clf.safety import zstd
 from tests.conftest import EXAMPLES
 
 PARA = "<p>The council voted to rebuild the pier after the storm tore it apart last winter.</p>"
@@ -92,6 +93,7 @@ def test_warc_responses_with_html(tmp_path):
                 ("text/html", harbour, ""),
                 ("text/html", brotli.compress(harbour), "br"),  # warcio unpacks it with brotli
                 ("text/html", brotli.compress(b"a" * (30 * 2**20), quality=1), "br"),  # a bomb
+                ("text/html", zstd.compress(harbour), "zstd"),  # warcio leaves it: clf unpacks it
             ]
         ):
             fields = [("Content-Type", ctype)] + (
@@ -108,14 +110,12 @@ def test_warc_responses_with_html(tmp_path):
     out = tmp_path / "out.jsonl"
     summary = run_batch([str(path)], out, jobs=1)
     recs = _records(out)
-    assert summary.inputs == 4 and [r["url"] for r in recs] == [
-        "http://example.org/0",
-        "http://example.org/2",
-        "http://example.org/3",
-        "http://example.org/4",
+    assert summary.inputs == 5 and [r["url"] for r in recs] == [
+        f"http://example.org/{i}" for i in (0, 2, 3, 4, 5)
     ]
-    assert all("error" not in r for r in recs[:3])
-    assert recs[2]["article"] == recs[1]["article"] and "rebuild" in recs[2]["article"]
+    assert all("error" not in r for r in recs[:3]) and "error" not in recs[4]
+    assert recs[2]["article"] == recs[1]["article"] == recs[4]["article"]
+    assert "rebuild" in recs[1]["article"]
     assert "over the 20 MB limit" in recs[3]["error"]  # unpacked only that far
 
 

@@ -28,7 +28,7 @@ from hypothesis import strategies as st
 
 import clf
 from clf.classifier import default_model_path
-from clf.safety import manifest_path, write_manifest
+from clf.safety import manifest_path, write_manifest, zstd
 
 EXAMPLES = int(os.environ.get("CLF_FUZZ_EXAMPLES", "150"))
 STATS = {"cases": 0, "errors": 0, "slowest_s": 0.0, "slowest_input": ""}
@@ -157,17 +157,30 @@ def test_empty_and_whitespace_pages_give_an_empty_result(model, data):
         (b"\x1f\x8b\x08\x00\x00\x00\x00\x00\x00\xff not deflate", "does not unpack"),
         (gzip.compress(b"<p>cut</p>")[:10], "is cut off"),
         (bytes(1000), "NUL bytes"),
-        (b"\x28\xb5\x2f\xfd" + bytes(range(256)), "zstd data"),
+        (b"\x28\xb5\x2f\xfd" + bytes(range(256)), "zstd data that does not unpack"),
+        (zstd.compress(b"<p>cut</p>" * 50)[:12], "zstd data cut off"),
         (NOISE, "control bytes"),  # a brotli body saved undecoded: no magic number
     ],
-    ids=["png", "pdf", "gzip-twice", "gzip-broken", "gzip-cut", "nul", "zstd", "noise"],
+    ids=[
+        "png",
+        "pdf",
+        "gzip-twice",
+        "gzip-broken",
+        "gzip-cut",
+        "nul",
+        "zstd-broken",
+        "zstd-cut",
+        "noise",
+    ],
 )
 def test_binary_handed_in_as_a_page_is_refused(model, data, what):
     with pytest.raises(clf.PageError, match=what):
         model.classify(data)
 
 
-@pytest.mark.parametrize("pack", [gzip.compress, zlib.compress, raw_deflate, brotli.compress])
+@pytest.mark.parametrize(
+    "pack", [gzip.compress, zlib.compress, raw_deflate, brotli.compress, zstd.compress]
+)
 def test_a_compressed_page_is_unpacked(model, harbour_html, pack):
     packed = model.classify(pack(harbour_html))
     plain = model.classify(harbour_html)
@@ -180,7 +193,9 @@ def test_text_that_starts_like_a_zlib_header_is_read_as_it_is(model):
     assert "the minister told parliament" in model.classify(text.encode(), kind="text").article
 
 
-@pytest.mark.parametrize("pack", [gzip.compress, lambda data: brotli.compress(data, quality=1)])
+@pytest.mark.parametrize(
+    "pack", [gzip.compress, lambda data: brotli.compress(data, quality=1), zstd.compress]
+)
 def test_a_bomb_is_refused_at_the_size_limit(model, pack):
     # 200 MB in a small body; the random start makes a brotli body look binary, as real ones do
     bomb = pack(random.Random(0).randbytes(8192) + b"a" * (200 * 2**20))
