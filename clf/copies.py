@@ -270,7 +270,8 @@ def repeated_share(lowered, classes, n) -> float:
 
 @njit(cache=True, nogil=True)
 def class_counts(codes, classes):
-    """Han characters (U+3400-4DBF, U+4E00-9FFF) and letters ([^\\W\\d_]) in codes."""
+    """Han characters (U+3400-4DBF, U+4E00-9FFF) and letters ([^\\W\\d_] and combining
+    marks) in codes."""
     han = 0
     letters = 0
     for x in codes:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
@@ -127,6 +128,40 @@ def test_numbers_heavy_but_real_article_is_not_spam():
     table = ["Results (2024): 1,204 votes (51.2%) to 1,148 (47.7%), turnout 63%."] * 1
     q = _quality(PARAS + table)
     assert not q.spam and q.quality > 0.5
+
+
+HINDI = [
+    "दिल्ली सरकार ने सोमवार को एक नई परिवहन योजना की घोषणा की, जिसमें शहर के केंद्र में बसों के लिए"
+    " समर्पित लेन का बड़ा विस्तार शामिल है।",
+    "मुख्यमंत्री ने संवाददाता सम्मेलन में कहा कि योजना को अगले वर्ष से चरणबद्ध तरीके से लागू किया जाएगा।",
+    "योजना में साइकिल ट्रैक का निर्माण और स्टेशनों के आसपास पैदल यात्री क्षेत्रों का विस्तार भी शामिल है।",
+    "इस बीच, टैक्सी संचालकों के प्रतिनिधियों ने चिंता जताई कि नई लेन से उनके काम पर असर पड़ सकता है।",
+]
+
+
+def test_a_hindi_article_is_letters_not_spam():
+    """Devanagari's vowel signs and viramas are combining marks, outside `\\w`: counted as
+    letters, or a plain Hindi story falls under the letter-share bar (it was 0.49)."""
+    q = _quality(HINDI)
+    assert not q.spam and q.letter_share > 0.7
+
+
+LANGUAGES = json.loads((Path(__file__).parent / "news_in_seven_scripts.json").read_text("utf-8"))
+
+
+@pytest.mark.parametrize("lang", sorted(LANGUAGES))
+def test_a_plain_story_in_any_script_is_article_and_not_spam(model, lang):
+    """Headline and four paragraphs (ja, ko, ru, ar, th, hi, vi: written for this test, not
+    from the training data) under a menu: the story is the article, and the page is not spam."""
+    head, *paras = LANGUAGES[lang]
+    menu = "<nav><ul><li><a href=/>Home</a></li><li><a href=/w>World</a></li></ul></nav>"
+    body = "".join(f"<p>{p}</p>" for p in paras)
+    html = (
+        f"<html><head><title>{head}</title></head><body>{menu}<h1>{head}</h1>{body}</body></html>"
+    )
+    for page in (model.classify(html), model.classify("\n".join([head, *paras]))):
+        assert all(p in page.article for p in paras) and head in page.article
+        assert not page.quality.spam, page.quality.reasons
 
 
 def test_cli_quality_summary_and_filter_mode(tmp_path):
