@@ -21,6 +21,7 @@ from clf.classifier import BATCH_PAGES, Classifier, load
 from clf.heap import keep_freed_memory
 from clf.page import Page
 from clf.safety import MAX_PAGE_BYTES, PageError
+from clf.unpack import WarcioBrotli
 
 # pages in flight per worker, in runs of BATCH_PAGES: bounds memory on huge inputs
 WINDOW_PER_JOB = 128
@@ -58,30 +59,11 @@ def _iter_jsonl(path: Path) -> Iterator[Item]:
                 yield Item(rid, rec.get("url"), payload)
 
 
-class _Unbrotli:
-    """warcio's decoder of `Content-Encoding: br` bodies: warcio calls `decompress` and reads
-    `unused_data`, which brotli 1.2's Decompressor has not (and warcio's own wrapper fails on
-    it: every br record came out unreadable). Unpacks at most the page size limit + 1 bytes,
-    so a brotli bomb stops there; what comes after is dropped."""
-
-    unused_data = b""
-
-    def __init__(self) -> None:
-        import brotli
-
-        self._unpack = brotli.Decompressor()
-
-    def decompress(self, data: bytes) -> bytes:
-        if not self._unpack.can_accept_more_data():  # the limit was reached
-            return b""
-        return self._unpack.process(data, output_buffer_limit=MAX_PAGE_BYTES + 1)
-
-
 def _iter_warc(path: Path) -> Iterator[Item]:
     from warcio.archiveiterator import ArchiveIterator
     from warcio.bufferedreaders import BufferedReader
 
-    BufferedReader.DECOMPRESSORS["br"] = _Unbrotli
+    BufferedReader.DECOMPRESSORS["br"] = WarcioBrotli
     with path.open("rb") as f:
         for n, record in enumerate(ArchiveIterator(f)):
             if record.rec_type != "response":

@@ -12,8 +12,9 @@ from clf.decode import decode
 from clf.features import DENSE_COLUMNS
 from clf.model import Linear, SegmentModel
 from clf.page import Page
-from clf.safety import MAX_PAGE_BYTES, PageError, readable_page, sanitize_utf8, verify
+from clf.safety import MAX_PAGE_BYTES, PageError, sanitize_utf8, verify
 from clf.segment import Kind, Segments, segment
+from clf.unpack import readable_page
 
 MODEL_NAME = "clf-model.joblib"
 # classify_many runs the model over this many pages (or segments) at once: fewer calls, each

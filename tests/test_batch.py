@@ -12,7 +12,7 @@ from typer.testing import CliRunner
 
 from clf.batch import run_batch
 from clf.cli import app
-from clf.safety import zstd
+from clf.unpack import zstd
 from tests.conftest import EXAMPLES
 
 PARA = "<p>The council voted to rebuild the pier after the storm tore it apart last winter.</p>"

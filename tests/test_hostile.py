@@ -28,7 +28,8 @@ from hypothesis import strategies as st
 
 import clf
 from clf.classifier import default_model_path
-from clf.safety import manifest_path, write_manifest, zstd
+from clf.safety import manifest_path, write_manifest
+from clf.unpack import zstd
 
 EXAMPLES = int(os.environ.get("CLF_FUZZ_EXAMPLES", "150"))
 STATS = {"cases": 0, "errors": 0, "slowest_s": 0.0, "slowest_input": ""}

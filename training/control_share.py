@@ -2,12 +2,13 @@
 
     python -m training.control_share --data ../shared/data
 
-`clf.safety` refuses bytes whose first 4 kB hold control bytes in over 2 % (a brotli body
-saved undecoded has no magic number) and tries raw deflate on them first. This prints the share on
-every page of the shared data (UTF-8 encoded, as a scraper would save them) and on the
-same pages deflated, so the threshold can be read against both, and how many of the
-deflated (and brotli-packed) pages `clf.safety.unpacked` gives back exactly, and how many of 5,000 random byte
-strings (20 bytes to 6 kB, seed 1) it takes for deflate or brotli.
+`clf.unpack` tries raw deflate and brotli on bytes whose first 4 kB hold control bytes in
+over 2 % (neither has a magic number), and `clf.safety` refuses them if they do not unpack.
+This prints the share on every page of the shared data (UTF-8 encoded, as a scraper would
+save them) and on the same pages deflated, so the threshold can be read against both; how
+many of the pages, raw-deflated and brotli-packed, `clf.unpack.unpacked` gives back
+exactly; and how many of 5,000 random byte strings (20 bytes to 6 kB, seed 1) it takes for
+deflate or brotli.
 """
 
 from __future__ import annotations
@@ -20,7 +21,8 @@ from pathlib import Path
 import brotli
 import numpy as np
 
-from clf.safety import PageError, control_bytes, unpacked
+from clf.safety import PageError, control_bytes
+from clf.unpack import unpacked
 from training.data import DATASETS, DEFAULT_DATA, pages
 
 SAMPLE = 4096  # what clf.safety looks at
@@ -62,7 +64,7 @@ def main() -> None:
     print(
         f"{len(packed_a)} of them deflated: min {packed_a.min():.4f}, median {np.median(packed_a):.4f}"
     )
-    print(f"deflated pages clf.safety.unpacked gives back exactly: {back} of {len(real_a)}")
+    print(f"deflated pages clf.unpack.unpacked gives back exactly: {back} of {len(real_a)}")
     print(f"brotli-packed (quality 5) pages it gives back exactly: {back_br} of {len(real_a)}")
     rng = random.Random(1)
     noise = [rng.randbytes(rng.randint(20, 6000)) for _ in range(5000)]
