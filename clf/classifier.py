@@ -55,7 +55,8 @@ class Classifier:
         worked out when `page.quality` is first read.
 
         `dedupe` and `remove_glosses` only change `page.article`; the quality signals always
-        look for copies and glosses. Raises `PageError` for over-size or binary input.
+        look for copies and glosses. Bytes are unpacked if compressed (`clf.unpack`) and
+        decoded (`clf.decode`). Raises `PageError` for over-size or binary input.
         """
         (result,) = self.classify_many([page], kind, [source], dedupe, remove_glosses)
         assert isinstance(result, Page)  # errors are raised, not returned
