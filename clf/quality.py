@@ -8,7 +8,6 @@ while the spam seed (body pasted twice, pinyin injected) fires two reasons.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from itertools import compress, repeat
@@ -19,8 +18,6 @@ from clf.cues import char_classes
 from clf.features import ELLIPSES
 from clf.hashing import code_points
 from clf.segment import LABELS, Segment, Segments
-
-TOKENS = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af]|[^\W_]+", re.UNICODE)
 
 # name: (threshold, direction); "above" fires when signal >= threshold, "below" when <=.
 THRESHOLDS: dict[str, tuple[float, str]] = {
