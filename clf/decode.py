@@ -30,8 +30,9 @@ _SUPERSETS = {
     "shift_jis": "cp932",
     "euc-kr": "cp949",
 }
-# ISO-2022 text is 7-bit, so it passes as UTF-8 with its escape sequences left in as garbage.
-_ISO2022_ESCAPE = re.compile(rb"\x1b(?:\$[@AB(]|\$\)C|\([BJI])")
+# ISO-2022 text is 7-bit, so it passes as UTF-8 with its escape sequences left in as garbage
+# (and `clf.safety` does not take its ESC, SO and SI for binary data).
+ISO2022_ESCAPE = re.compile(rb"\x1b(?:\$[@AB(]|\$\)C|\([BJI])")
 _ISO2022_CODECS = ("iso2022_kr", "iso2022_jp_2", "iso2022_jp_ext")
 
 
@@ -55,7 +56,7 @@ def decode(data: bytes) -> str:
     for bom, enc in _BOMS:
         if data.startswith(bom):
             return data.decode(enc, errors="replace")
-    if b"\x1b" in data and _ISO2022_ESCAPE.search(data, 0, 200_000):
+    if b"\x1b" in data and ISO2022_ESCAPE.search(data, 0, 200_000):
         text = _iso2022(data)
         if text is not None:
             return text

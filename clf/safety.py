@@ -11,6 +11,8 @@ from pathlib import Path
 import numpy as np
 from numba import njit
 
+from clf.decode import ISO2022_ESCAPE
+
 MAX_PAGE_BYTES = 20 * 2**20  # larger inputs are refused: no news article is 20 MB of HTML
 _MAGIC = (
     (b"\x89PNG", "PNG image"),
@@ -27,8 +29,6 @@ _MAGIC = (
 # C0 controls except tab/newline/CR, DEL, and lone surrogates: no page text needs them, and
 # lone surrogates cannot even be encoded for the parser.
 _CONTROL_BYTES = bytes([*range(0x09), 0x0B, 0x0C, *range(0x0E, 0x20), 0x7F])
-# Text in ISO-2022 (Japanese, Korean) shifts with ESC, SO and SI; these sequences start it.
-_ISO2022_ESCAPE = re.compile(rb"\x1b[$(]")
 _UNPARSABLE = re.compile(f"[{re.escape(_CONTROL_BYTES.decode('ascii'))}\ud800-\udfff]")
 
 
@@ -47,13 +47,18 @@ class PageError(ValueError):
     """The input is not a page clf can classify; the message says why."""
 
 
+class ControlBytesError(PageError):
+    """Bytes too full of control bytes to be a page: `clf.unpack` tries them as a body
+    compressed without a header before giving up."""
+
+
 def control_heavy(sample: bytes) -> bool:
     """Control bytes in over 2 % of `sample` (the ESC, SO and SI that ISO-2022 text shifts
     with not counted): compressed data has 8 % or more, and of the shared data's 4,636 pages
     one has any, 0.15 % (`training.control_share`)."""
     limit = max(16, len(sample) // 50)
     controls = control_bytes(np.frombuffer(sample, dtype=np.uint8))
-    if controls > limit and _ISO2022_ESCAPE.search(sample):
+    if controls > limit and ISO2022_ESCAPE.search(sample):
         controls -= sample.count(0x1B) + sample.count(0x0E) + sample.count(0x0F)
     return controls > limit
 
@@ -78,7 +83,7 @@ def check_page(data: str | bytes, max_bytes: int = MAX_PAGE_BYTES) -> None:
         if sample.count(0) > len(sample) // 10:
             raise PageError("binary data (NUL bytes), not a page")
         if control_heavy(sample):
-            raise PageError("binary data (control bytes), not a page")
+            raise ControlBytesError("binary data (control bytes), not a page")
 
 
 def sanitize(text: str) -> str:

@@ -15,7 +15,7 @@ import zlib
 
 import brotli
 
-from clf.safety import MAX_PAGE_BYTES, PageError, check_page, control_heavy
+from clf.safety import MAX_PAGE_BYTES, ControlBytesError, PageError, check_page, control_heavy
 
 try:
     from compression import zstd  # Python 3.14
@@ -27,15 +27,24 @@ _GZIP, _ZSTD = b"\x1f\x8b", b"\x28\xb5\x2f\xfd"
 
 def readable_page(data: str | bytes, max_bytes: int = MAX_PAGE_BYTES) -> str | bytes:
     """The page as clf reads it: unpacked (`unpacked`), or a `PageError` for what is not a
-    page (`clf.safety.check_page`)."""
+    page (`clf.safety.check_page`). Bytes refused for their control bytes are tried as raw
+    deflate and brotli, so a plain page's control bytes are counted once."""
     if isinstance(data, bytes):
         data = unpacked(data, max_bytes)
-    check_page(data, max_bytes)
+    try:
+        check_page(data, max_bytes)
+    except ControlBytesError:
+        page = _headerless(data, max_bytes)  # data is bytes: a str has no control check
+        if page is None:
+            raise
+        check_page(page, max_bytes)
+        return page
     return data
 
 
 def unpacked(data: bytes, max_bytes: int = MAX_PAGE_BYTES) -> bytes:
-    """`data` unpacked if it is a compressed body (see the module), else as it is."""
+    """`data` unpacked if it is a compressed body with a magic number or header (see the
+    module), else as it is."""
     if data.startswith(_GZIP):
         page = _inflate(data, 16 + zlib.MAX_WBITS, "gzip", max_bytes)
         if page is None:
@@ -45,15 +54,17 @@ def unpacked(data: bytes, max_bytes: int = MAX_PAGE_BYTES) -> bytes:
         return _unzstd(data, max_bytes)
     if len(data) > 2 and data[0] == 0x78 and int.from_bytes(data[:2], "big") % 31 == 0:
         page = _inflate(data, zlib.MAX_WBITS, "deflate", max_bytes, whole=True)  # or "x^" text
-    elif control_heavy(data[:4096]):
-        page = _inflate(data, -zlib.MAX_WBITS, "deflate", max_bytes, whole=True)
-        if page is None:
-            page = _unbrotli(data, max_bytes)
-        if page is not None and control_heavy(page[:4096]):  # random bytes can unpack
-            page = None
-    else:
-        return data
-    return data if page is None else page
+        return data if page is None else page
+    return data  # raw deflate and brotli: `readable_page`, on bytes refused for control bytes
+
+
+def _headerless(data: bytes, max_bytes: int) -> bytes | None:
+    """`data` as one whole raw deflate or brotli stream unpacked, or None (also if what it
+    unpacks to is as full of control bytes: random bytes can unpack)."""
+    page = _inflate(data, -zlib.MAX_WBITS, "deflate", max_bytes, whole=True)
+    if page is None:
+        page = _unbrotli(data, max_bytes)
+    return None if page is None or control_heavy(page[:4096]) else page
 
 
 def _too_large(what: str, max_bytes: int) -> PageError:
