@@ -30,6 +30,7 @@ import clf
 from clf.classifier import default_model_path
 from clf.safety import manifest_path, write_manifest
 from clf.unpack import zstd
+from training.control_share import deflated  # raw deflate, no zlib header
 
 EXAMPLES = int(os.environ.get("CLF_FUZZ_EXAMPLES", "150"))
 STATS = {"cases": 0, "errors": 0, "slowest_s": 0.0, "slowest_input": ""}
@@ -137,12 +138,6 @@ PARA = "<p>The council voted to rebuild the pier after the storm tore it apart l
 NOISE = random.Random(0).randbytes(8192)  # what a brotli body looks like: no header, no pattern
 
 
-def raw_deflate(data: bytes) -> bytes:
-    """Deflate without zlib's header, as some servers send `Content-Encoding: deflate`."""
-    pack = zlib.compressobj(9, zlib.DEFLATED, -15)
-    return pack.compress(data) + pack.flush()
-
-
 @pytest.mark.parametrize("data", [b"", b"   \n\t \n", ""])
 def test_empty_and_whitespace_pages_give_an_empty_result(model, data):
     page = model.classify(data)
@@ -180,7 +175,7 @@ def test_binary_handed_in_as_a_page_is_refused(model, data, what):
 
 
 @pytest.mark.parametrize(
-    "pack", [gzip.compress, zlib.compress, raw_deflate, brotli.compress, zstd.compress]
+    "pack", [gzip.compress, zlib.compress, deflated, brotli.compress, zstd.compress]
 )
 def test_a_compressed_page_is_unpacked(model, harbour_html, pack):
     packed = model.classify(pack(harbour_html))
