@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from itertools import compress
 
 from clf.copies import dedupe as dedupe_texts
-from clf.copies import lowered_code_points, lowered_joined
+from clf.copies import lowered_codes
 from clf.cues import char_classes
 from clf.hashing import joined_code_points
 from clf.segment import UNRENDERED_TAGS, Segment, Segments
@@ -153,8 +153,7 @@ def cleaned_article(
     if not dedupe or not texts:
         return Cleaned(text="\n".join(texts), duplicates=[], trimmed=[], glosses=glosses), article
     codes, seps = joined_code_points(joined, texts)
-    low = lowered_joined(joined, len(texts))
-    shingled = lowered_code_points(texts) if low is None else low  # None: joined won't do
+    shingled = lowered_codes(codes, texts)
     starts, copies = dedupe_texts(codes, shingled, seps, char_classes(), DUPLICATE_SHARE)
     lines, dups, trimmed = [], [], []
     for i, text, start, copy in zip(article.rows, texts, starts.tolist(), copies.tolist()):

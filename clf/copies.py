@@ -9,6 +9,8 @@ shingles and tokens are 64-bit hashes in open-addressing tables.
 
 from __future__ import annotations
 
+from functools import cache
+
 import numpy as np
 from numba import njit
 
@@ -305,6 +307,47 @@ def lowered_code_points(texts: list[str]) -> np.ndarray:
     on its own (see `lowered_joined`)."""
     low = lowered_joined("\0" + "\0".join(texts) + "\0", len(texts))
     return code_points(lowered(texts))[0] if low is None else low
+
+
+CASED_PLANES = 0x20000  # no code point above plane 1 has a lower case (a test checks)
+NOT_BY_TABLE = np.uint32(0xFFFFFFFF)
+
+
+@cache
+def lower_table() -> np.ndarray:
+    """Python's `str.lower` of each code point below CASED_PLANES (about 4 ms, once), but
+    NOT_BY_TABLE for the two whose lower case is not one code point of its own: 'İ' (two)
+    and 'Σ' (final sigma, which depends on its neighbours)."""
+    every = np.arange(CASED_PLANES, dtype=np.uint32)
+    every[0xD800:0xE000] = 0x20  # surrogates cannot be decoded
+    text = every.tobytes().decode("utf-32-le").replace("\u0130", " ").replace("\u03a3", " ")
+    low = text.lower()
+    if len(low) != len(text):  # a Unicode to come with another lower case of two
+        raise RuntimeError("str.lower changed the length of the code point table")
+    table = np.frombuffer(low.encode("utf-32-le"), dtype=np.uint32).copy()
+    table[[0x130, 0x3A3]] = NOT_BY_TABLE
+    return table
+
+
+@njit(cache=True, nogil=True)
+def _lowered_by_table(codes, table):
+    out = np.empty_like(codes)
+    for i in range(len(codes)):
+        x = codes[i]
+        if x < len(table):
+            x = table[x]
+            if x == NOT_BY_TABLE:
+                return out, False
+        out[i] = x
+    return out, True
+
+
+def lowered_codes(codes: np.ndarray, texts: list[str]) -> np.ndarray:
+    """`lowered_code_points(texts)` from `code_points(texts)[0]` (`codes`), by table in one
+    compiled pass where no code point needs its neighbours or two code points (0.01 against
+    0.05 ms for an article's lower case and encoding)."""
+    low, by_table = _lowered_by_table(codes, lower_table())
+    return low if by_table else lowered_code_points(texts)
 
 
 def lowered_joined(joined: str, n_texts: int) -> np.ndarray | None:

@@ -13,7 +13,7 @@ from dataclasses import asdict, dataclass, field
 from itertools import compress, repeat
 
 from clf.clean import Article, Cleaned
-from clf.copies import class_counts, lowered_code_points, repeated_share
+from clf.copies import class_counts, lowered_codes, repeated_share
 from clf.cues import char_classes
 from clf.features import ELLIPSES
 from clf.hashing import code_points
@@ -81,7 +81,7 @@ def assess(
     text = cleaned.text
     classes = char_classes()
     han, _ = class_counts(code_points(texts)[0], classes)
-    clean_codes = lowered_code_points([text])
+    clean_codes = lowered_codes(code_points([text])[0], [text])
     letters = class_counts(clean_codes, classes)[1]
     signals = {
         "duplicate_share": dup_chars / raw_article if raw_article else 0.0,

@@ -153,7 +153,23 @@ def test_same_text_counts_equal_a_counter_per_page():
     ],
 )
 def test_lowered_code_points_are_the_texts_lowered_one_by_one(texts):
-    from clf.copies import lowered_code_points
+    from clf.copies import lowered_code_points, lowered_codes
 
     want = code_points(lowered(texts))[0]
     assert np.array_equal(lowered_code_points(texts), want)
+    assert np.array_equal(lowered_codes(code_points(texts)[0], texts), want)
+
+
+def test_the_lower_case_table_is_str_lower_one_code_point_at_a_time():
+    """Every code point the table lowers is lowered as `str.lower` lowers it alone, and none
+    beyond the table's planes has a lower case (else the table would miss it)."""
+    from clf.copies import CASED_PLANES, NOT_BY_TABLE, lower_table
+
+    table = lower_table()
+    assert len(table) == CASED_PLANES
+    by_table = table != NOT_BY_TABLE
+    every = np.arange(CASED_PLANES)
+    every = every[by_table & ((every < 0xD800) | (every >= 0xE000))]
+    assert all(chr(x).lower() == chr(int(table[x])) for x in every.tolist())
+    assert sorted(np.flatnonzero(~by_table).tolist()) == [0x130, 0x3A3]  # 'İ' and 'Σ'
+    assert not [x for x in range(CASED_PLANES, 0x110000) if chr(x).lower() != chr(x)]
