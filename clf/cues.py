@@ -144,6 +144,36 @@ def text_cues(codes, seps, digit) -> np.ndarray:
 
 
 @njit(cache=True, nogil=True)
+def byline_candidates(codes, seps, longest, space, pairs, han_firsts) -> np.ndarray:
+    """Per text (codes[seps[r] + 1 : seps[r + 1]]), whether a cue regex of the form
+    `^\s*(word|…)\b` (any case) may match it: False where it is `longest` or longer, or
+    where, after ASCII whitespace (`space`), it opens with two ASCII characters that open no
+    cue word in either case (`pairs`, of the lower-cased pair), or with a Han character
+    that opens none (`han_firsts`), or holds fewer than two characters. Anything else
+    beyond ASCII might match (case-insensitive matching pairs 's' with 'ſ'), so it is left
+    to the regex."""
+    n = len(seps) - 1
+    out = np.zeros(n, dtype=np.bool_)
+    for r in range(n):
+        s, e = seps[r] + 1, seps[r + 1]
+        if e - s >= longest:
+            continue
+        i = s
+        while i < e and codes[i] < 128 and space[codes[i]]:
+            i += 1
+        if i + 1 >= e:  # every cue word has two characters or more
+            continue
+        a, b = codes[i], codes[i + 1]
+        if a >= 128:
+            out[r] = not (0x4E00 <= a <= 0x9FFF) or _one_of(a, han_firsts)
+        elif b >= 128:
+            out[r] = True
+        else:
+            out[r] = pairs[a | 32 if 65 <= a <= 90 else a, b | 32 if 65 <= b <= 90 else b]
+    return out
+
+
+@njit(cache=True, nogil=True)
 def clip(codes, seps, limit, head, tail):
     """The texts with each one longer than `limit` cut to its first `head` and last `tail`
     characters joined by a space (long paragraphs are known by their start and end)."""

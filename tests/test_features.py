@@ -10,9 +10,11 @@ import pytest
 import scipy.sparse as sp
 from sklearn.feature_extraction.text import HashingVectorizer, TfidfTransformer
 
-from clf.cues import clip, digits, text_cues
+from clf.cues import byline_candidates, clip, digits, text_cues
 from clf.features import (
-    _MAY_OPEN_BYLINE,
+    _ASCII_SPACE,
+    _CUE_PAIRS,
+    _HAN_FIRSTS,
     BYLINE_CUE,
     BYLINE_WORDS,
     CHAR_FEATURES,
@@ -157,27 +159,39 @@ def test_tfidf_of_counts_on_both_sides_of_the_log_table():
 
 
 def test_byline_prefilter_never_skips_a_line_the_regex_matches():
-    """Every ASCII character that can open a match (case-folded, or the \\s before it) is let
-    through by the first-character table; all else beyond ASCII always is."""
-    for i in range(128):
-        for word in BYLINE_WORDS:
-            for line in (chr(i) + word[1:] + " x", chr(i) + word + " x", chr(i) + "By x"):
-                if BYLINE_CUE.match(line):
-                    assert _MAY_OPEN_BYLINE[i], repr(line)
+    """Every pair of ASCII characters that can open a match (case-folded, after the regex's
+    \s), and every Han character, is let through by the compiled prefilter; all else beyond
+    ASCII always is."""
+    lines = [
+        lead + chr(i) + chr(j) + rest
+        for lead in ("", " ", "\x1c", "\t\v")
+        for i in range(128)
+        for j in range(128)
+        for rest in {w[2:] + " x" for w in BYLINE_WORDS} | {" x", ""}
+    ]
+    lines += [
+        chr(x) + w[1:] for x in range(0x4E00, 0xA000) for w in BYLINE_WORDS if not w.isascii()
+    ]
+    matched = [t for t in lines if len(t) < 120 and BYLINE_CUE.match(t)]
+    codes, seps = code_points(matched)
+    assert len(matched) > 500
+    assert byline_candidates(codes, seps, 120, _ASCII_SPACE, _CUE_PAIRS, _HAN_FIRSTS).all()
+    codes, seps = code_points(lines)
+    assert not byline_candidates(codes, seps, 120, _ASCII_SPACE, _CUE_PAIRS, _HAN_FIRSTS).all()
 
 
 def test_bylines_equal_the_regex_on_every_line():
     rng = random.Random(5)
     starts = [w for w in BYLINE_WORDS] + [w.upper() for w in BYLINE_WORDS] + [
         " by", "\tVon", "İmage", "ſource", "\u212aredit", "Bylines", "by:", "作者：", "x", "", "  ",
+        "bſ", "\xa0by", "\x1cBy", "\u3000作者", "作", "b", "B\u0131", "中文",
     ]  # fmt: skip
     texts = [
         rng.choice(starts) + rng.choice(["", " Jane Doe", ": AP", "line" * 40]) for _ in range(3000)
     ]
     codes, seps = code_points(texts)
-    lengths, first = np.diff(seps) - 1, codes[seps[:-1] + 1]
     expected = [len(t) < 120 and BYLINE_CUE.match(t) is not None for t in texts]
-    assert _bylines(texts, lengths, first).tolist() == expected
+    assert _bylines(texts, codes, seps).tolist() == expected
     assert any(expected) and not all(expected)
 
 
