@@ -34,7 +34,14 @@ def text_lines(text: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     i = 0
     while i <= n:
         c = text[i] if i < n else 0x0A  # the text ends a line
-        if _is_break(c):
+        if 32 < c < 0x85 or not (_is_break(c) or _isspace(c)):  # the first test settles most
+            if pending and pos > start:
+                codes[pos] = 32
+                pos += 1
+            pending = False
+            codes[pos] = c
+            pos += 1
+        elif _is_break(c):
             if pos > start:
                 codes[pos] = 0
                 rows += 1
@@ -46,14 +53,7 @@ def text_lines(text: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
             if c == 0x0D and i + 1 < n and text[i + 1] == 0x0A:  # \r\n is one break
                 i += 1
             line += 1
-        elif _isspace(c):
-            pending = True
         else:
-            if pending and pos > start:
-                codes[pos] = 32
-                pos += 1
-            pending = False
-            codes[pos] = c
-            pos += 1
+            pending = True
         i += 1
     return codes[:pos], seps[: rows + 1], lines[:rows]

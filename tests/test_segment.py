@@ -181,3 +181,21 @@ def test_compiled_lines_are_the_python_lines(harbour_txt):
         assert got.texts == want.texts and got.lines == want.lines, repr(text)
         if got.codes is not None:
             assert all(np.array_equal(a, b) for a, b in zip(got.codes, code_points(want.texts)))
+
+
+def test_compiled_lines_agree_on_random_text_around_every_boundary():
+    """Random text of the characters around the compiled pass's shortcut (everything below
+    U+0091 but NUL) and every Unicode space and line break: the same lines as Python's."""
+    import random
+
+    from clf.segment import _segment_lines
+
+    spaces = [
+        chr(x) for x in range(0x110000) if chr(x).isspace() or len(f"a{chr(x)}b".splitlines()) > 1
+    ]
+    alphabet = [chr(x) for x in range(1, 0x91)] + spaces + ["é", "中"]
+    rng = random.Random(3)
+    for _ in range(500):
+        text = "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 60)))
+        got, want = segment_text(text), _segment_lines(text)
+        assert got.texts == want.texts and got.lines == want.lines, repr(text)
