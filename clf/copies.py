@@ -325,6 +325,7 @@ def lower_table() -> np.ndarray:
     if len(low) != len(text):  # a Unicode to come with another lower case of two
         raise RuntimeError("str.lower changed the length of the code point table")
     table = np.frombuffer(low.encode("utf-32-le"), dtype=np.uint32).copy()
+    table[0xD800:0xE000] = np.arange(0xD800, 0xE000)  # as str.lower leaves them
     table[[0x130, 0x3A3]] = NOT_BY_TABLE
     return table
 
