@@ -22,6 +22,7 @@ import time
 from collections import defaultdict
 from collections.abc import Callable
 from datetime import date
+from importlib import metadata
 from pathlib import Path
 
 from threadpoolctl import threadpool_limits
@@ -34,6 +35,11 @@ from training.labels import norm
 from training.scoring import mean_prf, token_prf
 
 RESULTS = Path(__file__).resolve().parent / "results"
+# what the numbers depend on besides clf's own code: the peers and clf's compiled parts
+DISTRIBUTIONS = (
+    "clf", "trafilatura", "readability-lxml", "justext", "boilerpy3", "resiliparse", "lxml",
+    "selectolax", "numba", "numpy",
+)  # fmt: skip
 OTHER_LANGS = "lang:other (pooled)"
 BATCHED = "clf (batches)"  # the same extraction through classify_many: only its speed differs
 # one call a page as "clf", with the page's quality signals read too (`Page.quality` is worked
@@ -289,6 +295,17 @@ def table(res: dict, keys: list[str]) -> str:
     return "\n".join(lines)
 
 
+def versions() -> dict[str, str | None]:
+    """The installed version of each of `DISTRIBUTIONS` (None where one is missing)."""
+    out: dict[str, str | None] = {}
+    for name in DISTRIBUTIONS:
+        try:
+            out[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            out[name] = None
+    return out
+
+
 def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -326,6 +343,7 @@ def main(argv: list[str] | None = None) -> None:
         "date": date.today().isoformat(),
         "machine": f"{platform.machine()}, {platform.python_implementation()} {platform.python_version()}",
         "pages": name,
+        "versions": versions(),
         "runs": [
             run(args.data, args.limit, m, model, not args.no_peers, args.pages) for m in modes
         ],
