@@ -32,9 +32,10 @@ ROOT = Path(__file__).resolve().parent.parent
 SETS = ("dragnet", "cleaneval")
 
 
-def serve(code: Path, data: Path, per_set: int, repeats: int, model_root: Path) -> None:
+def serve(code: Path, data: Path, per_set: int, repeats: int, model_root: Path, mode: str) -> None:
     """Child: load the clf in `code` and the model in `model_root`, then answer "start end"
-    lines with the sum of the pages' fastest runs in seconds."""
+    lines with the sum of the pages' fastest runs in seconds (`mode` "text": the pages
+    flattened to lines, as the comparison's text mode gives them)."""
     if hasattr(os, "sched_setaffinity"):  # both on one core: the cores of a VM differ
         os.sched_setaffinity(0, {min(os.sched_getaffinity(0))})
     sys.path.insert(0, str(code))
@@ -45,8 +46,12 @@ def serve(code: Path, data: Path, per_set: int, repeats: int, model_root: Path) 
         raise SystemExit(f"imported clf from {clf.__file__}, not from {code}")
     model = clf.load(model_root / "models" / "clf-model.joblib")
     html = [p["html"] for name in SETS for _, p in zip(range(per_set), pages(data, name))]
+    if mode == "text":
+        from training.compare import as_text_page
+
+        html = [as_text_page(h) for h in html]
     for h in html[:5]:  # compiled kernels, caches
-        model.classify(h)
+        model.classify(h, kind=mode)
     print(len(html), flush=True)
     for line in sys.stdin:
         start, end = map(int, line.split())
@@ -55,7 +60,7 @@ def serve(code: Path, data: Path, per_set: int, repeats: int, model_root: Path) 
             best = float("inf")
             for _ in range(repeats):
                 t = time.perf_counter()
-                model.classify(h)
+                model.classify(h, kind=mode)
                 best = min(best, time.perf_counter() - t)
             total += best
         print(total, flush=True)
@@ -74,18 +79,20 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument(
         "--own-models", action="store_true", help="each checkout with its own shipped model"
     )
+    ap.add_argument(
+        "--mode", choices=("html", "text"), default="html", help="text: the pages as lines"
+    )
     ap.add_argument("--serve", type=Path, help=argparse.SUPPRESS)  # child process
     args = ap.parse_args(argv)
     if args.serve:
-        serve(
-            args.serve, args.data, args.pages, args.repeats, args.serve if args.own_models else ROOT
-        )
+        model_root = args.serve if args.own_models else ROOT
+        serve(args.serve, args.data, args.pages, args.repeats, model_root, args.mode)
         return
     procs = {}
     for name, code in (("base", args.base), ("this", ROOT)):
         cmd = [sys.executable, "-m", "training.speed_ab", "--base", str(args.base)]
         cmd += ["--data", str(args.data), "--pages", str(args.pages)]
-        cmd += ["--repeats", str(args.repeats), "--serve", str(code)]
+        cmd += ["--repeats", str(args.repeats), "--serve", str(code), "--mode", args.mode]
         cmd += ["--own-models"] if args.own_models else []
         procs[name] = subprocess.Popen(
             cmd, cwd=ROOT, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
