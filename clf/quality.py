@@ -74,13 +74,17 @@ def assess(
     texts = article.texts
     raw_article = sum(map(len, texts))
     dup_ids = set(cleaned.duplicates)
-    dup_chars = (
-        sum(lengths[i] for i in article.rows if segs.index_of(i) in dup_ids) if dup_ids else 0
-    )
+    if not dup_ids:
+        dup_chars = 0
+    elif segs.indices is None:  # a segment's index is its row
+        dup_chars = sum(lengths[i] for i in dup_ids.intersection(article.rows))
+    else:
+        dup_chars = sum(lengths[i] for i in article.rows if segs.index_of(i) in dup_ids)
     glosses = cleaned.glosses
     text = cleaned.text
     classes = char_classes()
-    han, _ = class_counts(code_points(texts)[0], classes)
+    # the Han count is read only as the glosses' denominator: none on most pages
+    han = class_counts(code_points(texts)[0], classes)[0] if glosses else 0
     clean_codes = lowered_codes(code_points([text])[0], [text])
     letters = class_counts(clean_codes, classes)[1]
     signals = {
