@@ -146,7 +146,7 @@ def text_cues(codes, seps, digit) -> np.ndarray:
 @njit(cache=True, nogil=True)
 def byline_candidates(codes, seps, longest, space, pairs, han_firsts) -> np.ndarray:
     """Per text (codes[seps[r] + 1 : seps[r + 1]]), whether a cue regex of the form
-    `^\s*(word|…)\b` (any case) may match it: False where it is `longest` or longer, or
+    `^\\s*(word|…)\\b` (any case) may match it: False where it is `longest` or longer, or
     where, after ASCII whitespace (`space`), it opens with two ASCII characters that open no
     cue word in either case (`pairs`, of the lower-cased pair), or with a Han character
     that opens none (`han_firsts`), or holds fewer than two characters. Anything else

@@ -81,10 +81,18 @@ BYLINE_CUE = re.compile(rf"^\s*({'|'.join(BYLINE_WORDS)})\b[\s:：]?", re.I)
 # among ASCII characters, the lower-cased first two characters of the ASCII cue words, and
 # the first characters of the Han ones.
 _ASCII_SPACE = np.array([chr(i).isspace() for i in range(128)], dtype=np.bool_)
-_CUE_PAIRS = np.zeros((128, 128), dtype=np.bool_)
-for _w in BYLINE_WORDS:
-    if _w[:2].isascii():
-        _CUE_PAIRS[ord(_w[0]), ord(_w[1])] = True
+
+
+def _cue_pairs(words: tuple[str, ...]) -> np.ndarray:
+    """Which lower-cased pairs of ASCII characters open one of the words."""
+    pairs = np.zeros((128, 128), dtype=np.bool_)
+    for w in words:
+        if w[:2].isascii():
+            pairs[ord(w[0].lower()), ord(w[1].lower())] = True
+    return pairs
+
+
+_CUE_PAIRS = _cue_pairs(BYLINE_WORDS)
 _HAN_FIRSTS = np.array(sorted({ord(w[0]) for w in BYLINE_WORDS if not w[0].isascii()}), np.uint32)
 NEIGHBOUR_OFFSETS = (-2, -1, 1, 2)
 DENSE_COLUMNS = N_DENSE * (1 + len(NEIGHBOUR_OFFSETS))  # with the neighbours' copies

@@ -160,7 +160,7 @@ def test_tfidf_of_counts_on_both_sides_of_the_log_table():
 
 def test_byline_prefilter_never_skips_a_line_the_regex_matches():
     """Every pair of ASCII characters that can open a match (case-folded, after the regex's
-    \s), and every Han character, is let through by the compiled prefilter; all else beyond
+    \\s), and every Han character, is let through by the compiled prefilter; all else beyond
     ASCII always is."""
     lines = [
         lead + chr(i) + chr(j) + rest
