@@ -13,7 +13,7 @@ from dataclasses import asdict, dataclass, field
 from itertools import compress, repeat
 
 from clf.clean import Article, Cleaned
-from clf.copies import class_counts, lowered_codes, repeated_share
+from clf.copies import class_counts, lowered_code_points, repeated_share
 from clf.cues import char_classes
 from clf.features import ELLIPSES
 from clf.hashing import code_points
@@ -74,18 +74,15 @@ def assess(
     texts = article.texts
     raw_article = sum(map(len, texts))
     dup_ids = set(cleaned.duplicates)
-    if not dup_ids:
-        dup_chars = 0
-    elif segs.indices is None:  # a segment's index is its row
-        dup_chars = sum(lengths[i] for i in dup_ids.intersection(article.rows))
-    else:
-        dup_chars = sum(lengths[i] for i in article.rows if segs.index_of(i) in dup_ids)
+    dup_chars = (
+        sum(lengths[i] for i in article.rows if segs.index_of(i) in dup_ids) if dup_ids else 0
+    )
     glosses = cleaned.glosses
     text = cleaned.text
     classes = char_classes()
     # the Han count is read only as the glosses' denominator: none on most pages
     han = class_counts(code_points(texts)[0], classes)[0] if glosses else 0
-    clean_codes = lowered_codes(code_points([text])[0], [text])
+    clean_codes = lowered_code_points([text])
     letters = class_counts(clean_codes, classes)[1]
     signals = {
         "duplicate_share": dup_chars / raw_article if raw_article else 0.0,
