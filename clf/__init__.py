@@ -23,4 +23,4 @@ __all__ = [
     "keep_freed_memory",
     "load",
 ]
-__version__ = "0.5.0"
+__version__ = "0.6.0"

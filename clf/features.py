@@ -1,7 +1,8 @@
 """Segments → feature matrices: TF-IDF over text n-grams and structure, plus shallow features.
 
 Text is hashed as character n-grams (`CharInput`: 1–3-grams of a long text's start and end
-since clf 0.5; works for Chinese with no segmenter) and words, in compiled loops over all
+since clf 0.5, and since 0.6 only 3-grams where they open with a letter or digit; works for
+Chinese with no segmenter) and words, in compiled loops over all
 segments of a batch at once (clf/hashing.py). Structure tokens (tag, tag path, class/id) are
 hashed per context. IDF weights and feature scaling are learned at fit time and applied with
 plain array operations at run time. Shallow features of each segment are copied onto its
@@ -105,12 +106,14 @@ class CharInput:
     """What the character n-gram family reads of a segment: part of a fitted model, since
     its columns and IDF depend on it. A text longer than `head + tail` characters is known
     by its first `head` and last `tail` (joined by a space); n-grams of `ngrams[0]` to
-    `ngrams[1]` characters hash into 2**`bits` columns."""
+    `ngrams[1]` characters (of `other_lo` to `ngrams[1]` where they open with a letter or
+    digit outside CJK) hash into 2**`bits` columns."""
 
     bits: int
     ngrams: tuple[int, int]
     head: int
     tail: int
+    other_lo: int = 0  # shortest n-gram opening with a letter or digit (0: ngrams[0])
 
     @property
     def limit(self) -> int:
@@ -121,7 +124,7 @@ class CharInput:
         return 2**self.bits
 
 
-CHAR_INPUT = CharInput(16, (1, 3), 150, 50)  # what a new model reads (the shipped one since 0.5)
+CHAR_INPUT = CharInput(14, (1, 3), 150, 50, 3)  # what a new model reads (shipped since 0.6)
 LEGACY_CHAR_INPUT = CharInput(18, (1, 4), 300, 100)  # what models made before clf 0.5 read
 CHAR_FEATURES = CHAR_INPUT.features
 
@@ -383,7 +386,7 @@ class Featurizer:
         )
         char = self.char
         raw = {
-            "char": ngram_counts(codes, seps, char.bits, *char.ngrams, trim),
+            "char": ngram_counts(codes, seps, char.bits, *char.ngrams, trim, char.other_lo),
             "word": word_counts(codes, seps, WORD_BITS, trim),
             "struct": _struct_counts(pages),
         }
@@ -409,7 +412,7 @@ class Featurizer:
         char = self.char
         return stage1_pass(
             codes, seps, bounds, byline, title, _struct_counts(pages), link_chars, depths,
-            first_is_title, digits(), self._clip_at, (char.bits, *char.ngrams), WORD_BITS,
+            first_is_title, digits(), self._clip_at, (char.bits, *char.ngrams, char.other_lo), WORD_BITS,
             PUNCT, SEPARATORS, (tables["char"], tables["word"], tables["struct"]),
             tables["dense"], intercept, _OFFSETS, self.mean, self.scale,
         )  # fmt: skip

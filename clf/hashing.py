@@ -154,10 +154,19 @@ def _trimmed(indptr: np.ndarray, cols: np.ndarray, counts: np.ndarray, pos: int,
 
 @njit(cache=True, nogil=True)
 def ngram_counts(
-    codes: np.ndarray, seps: np.ndarray, bits: int, lo: int, hi: int, trim: bool = True
+    codes: np.ndarray,
+    seps: np.ndarray,
+    bits: int,
+    lo: int,
+    hi: int,
+    trim: bool = True,
+    other_lo: int = 0,
 ):
     """Per text, counts of hashed character n-grams (lo ≤ n ≤ hi), as CSR arrays; with
     `trim`, copied out of the spare capacity (for rows that outlive the call: a corpus).
+    An n-gram that starts with a letter or digit outside CJK (`_is_word`) is at least
+    `other_lo` long: a letter or a pair of them says little about a line, where a Han
+    character is often a word and a lone '|', '»' or '©' is furniture.
 
     An n-gram may touch the NUL at either end of its text (word-boundary grams, like char_wb)
     but not both, and a 1-gram is never a NUL. The grams starting at one position share
@@ -183,14 +192,16 @@ def ngram_counts(
     buf = np.empty(widest, dtype=np.int64)
     slots = _slot_table(1 << bits, cap)
     pos = 0
+    other = max(lo, other_lo)
     for r in range(n_rows):
         s, e = seps[r], seps[r + 1]
         m = 0
         for i in range(s, e):
             g = np.uint64(0)
+            shortest = other if _is_word(codes[i]) else lo
             for n in range(1, min(hi, e - i + 1) + 1):  # up to the closing NUL
                 g = g * STEP + _lower(codes[i + n - 1])
-                if n < lo or (i == s and (n == 1 or i + n - 1 == e)):
+                if n < shortest or (i == s and (n == 1 or i + n - 1 == e)):
                     continue
                 buf[m] = np.int64(((length_term[n] + g) * MIX) >> shift)
                 m += 1

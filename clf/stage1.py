@@ -79,15 +79,15 @@ def stage1_pass(
     """Stage-1 probabilities of a batch's texts, their shallow rows (for stage 2) and their
     char TF-IDF rows (for the similarity to the main text).
 
-    `char_grams` is (bits, shortest, longest) of the character n-grams; `struct` the
+    `char_grams` is (bits, shortest, longest, shortest outside CJK) of the character n-grams; `struct` the
     structure counts as CSR; `tables` the (char, word, struct) tables of `stage1_tables`.
     """
     text, cues, clipped, clipped_seps, counts = text_rows(
         codes, seps, bounds, byline, title, digit, clip_at, punct, separators
     )
     trim = False  # the counts are dropped with the call: no capacity to give back
-    bits, shortest, longest = char_grams
-    char = ngram_counts(clipped, clipped_seps, bits, shortest, longest, trim)
+    bits, shortest, longest, other = char_grams
+    char = ngram_counts(clipped, clipped_seps, bits, shortest, longest, trim, other)
     words = word_counts(clipped, clipped_seps, word_bits, trim)
     char_table, word_table, struct_table = tables
     z = np.zeros((len(seps) - 1, N_CLASSES))

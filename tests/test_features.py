@@ -18,10 +18,12 @@ from clf.features import (
     BYLINE_CUE,
     BYLINE_WORDS,
     CHAR_FEATURES,
+    CHAR_INPUT,
     DENSE_COLUMNS,
     LEGACY_CHAR_INPUT,
     STRUCT_FEATURES,
     WORD_FEATURES,
+    CharInput,
     Featurizer,
     _bylines,
     _is_title,
@@ -67,14 +69,23 @@ def _lower(c: str) -> int:
     return o + 32 if 65 <= o <= 90 or (0xC0 <= o <= 0xDE and o != 0xD7) else o
 
 
-def _reference_ngrams(text: str, bits: int, lo: int, hi: int) -> dict[int, int]:
-    """Character n-grams of "\\0" + text + "\\0" that do not span both NULs (nor are one)."""
+def _opens_word(c: int) -> bool:
+    """A letter or digit outside CJK, as `clf.hashing._is_word` reads a lower-cased code."""
+    cjk = 0x3040 <= c <= 0x30FF or 0x3400 <= c <= 0x9FFF or 0xAC00 <= c <= 0xD7AF
+    return 48 <= c <= 57 or 97 <= c <= 122 or (0xC0 <= c < 0x2000 and not cjk)
+
+
+def _reference_ngrams(text: str, bits: int, lo: int, hi: int, other_lo: int = 0) -> dict[int, int]:
+    """Character n-grams of "\\0" + text + "\\0" that do not span both NULs (nor are one),
+    and none shorter than `other_lo` that opens with a letter or digit outside CJK."""
     padded = [0] + [_lower(c) for c in text] + [0]
     out: dict[int, int] = {}
     for n in range(lo, hi + 1):
         for i in range(len(padded) - n + 1):
             gram = padded[i : i + n]
             if (n == 1 and gram[0] == 0) or (n > 1 and gram[0] == 0 and gram[-1] == 0):
+                continue
+            if n < other_lo and _opens_word(gram[0]):
                 continue
             h = n
             for c in gram:
@@ -95,6 +106,16 @@ def test_ngram_counts_match_a_plain_python_reference():
     texts = _texts(60)
     got = _as_dicts(*ngram_counts(*code_points(texts), 12, 1, 4))
     assert got == [_reference_ngrams(t, 12, 1, 4) for t in texts]
+
+
+@pytest.mark.parametrize("other_lo", [0, 1, 2, 3])
+def test_short_ngrams_opening_with_a_letter_are_left_out_from_other_lo(other_lo: int):
+    texts = _texts(60, seed=3) + ["Über 2024 年中文 a|b ©", "A", "|", "ab"]
+    got = _as_dicts(*ngram_counts(*code_points(texts), 12, 1, 3, True, other_lo))
+    assert got == [_reference_ngrams(t, 12, 1, 3, other_lo) for t in texts]
+    if other_lo == 3:  # a lone letter keeps only "\0a"; a lone '|' keeps its 1-gram
+        assert len(got[-3]) == 1
+        assert set(_reference_ngrams("|", 12, 1, 1)) <= set(got[-2])
 
 
 def test_counting_ignores_whatever_the_slot_table_held():
@@ -333,7 +354,8 @@ def test_tfidf_dot_refuses_tables_of_the_wrong_width():
         tfidf_dot(indptr, cols, counts, np.ones((4, 2)), np.zeros((1, 3)))
 
 
-def test_run_time_stage1_equals_the_training_features_through_the_layer():
+@pytest.mark.parametrize("char", [CHAR_INPUT, CharInput(14, (1, 3), 150, 50, 3)])
+def test_run_time_stage1_equals_the_training_features_through_the_layer(char: CharInput):
     """The compiled run-time pass (`Featurizer.stage1`: stage-1 sums inside the TF-IDF pass)
     gives the logistic layer over training's feature matrix, for any weights."""
     pages = [
@@ -341,7 +363,7 @@ def test_run_time_stage1_equals_the_training_features_through_the_layer():
          enumerate(_texts(9, seed=s))]
         for s in range(3)
     ]  # fmt: skip
-    f = Featurizer()
+    f = Featurizer(char)
     batch = f.featurize(pages, fit=True)
     X = batch.X
     coef = np.random.default_rng(0).normal(size=(3, X.shape[1]))
@@ -541,7 +563,9 @@ def _dense_reference(segs: Segments, fz: Featurizer) -> tuple[np.ndarray, np.nda
     counts = char_counts(*clipped_codes, PUNCT, SEPARATORS)
     sim = np.zeros(n)
     if segs.is_text or segs.tags[0] == "title":
-        indptr, cols, raw = ngram_counts(*clipped_codes, fz.char.bits, *fz.char.ngrams)
+        indptr, cols, raw = ngram_counts(
+            *clipped_codes, fz.char.bits, *fz.char.ngrams, other_lo=fz.char.other_lo
+        )
         values = tfidf(indptr, cols, raw, fz.idf["char"])
         rows = sp.csr_matrix((values, cols, indptr), shape=(n, fz.char.features))
         sim = (rows @ rows[0].T).toarray().ravel()

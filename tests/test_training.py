@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import json
 import pickle
 from dataclasses import replace
@@ -341,6 +342,22 @@ def test_a_model_made_before_char_input_was_recorded_reads_what_it_was_trained_o
     del fz.__dict__["char"]
     old = pickle.loads(pickle.dumps(fz))
     assert old.char == LEGACY_CHAR_INPUT == CharInput(18, (1, 4), 300, 100)
+    # one pickled before `other_lo` read every n-gram from its shortest length on
+    char = CharInput(16, (1, 3), 150, 50)
+    del char.__dict__["other_lo"]
+    assert pickle.loads(pickle.dumps(char)).other_lo == 0
+
+
+def test_char_input_takes_an_optional_shortest_length_for_letters():
+    from training.train_and_evaluate import _char_input, _char_spec
+
+    assert _char_input("14,1,3,150,50,3") == CharInput(14, (1, 3), 150, 50, 3)
+    assert _char_input("16,1,3,150,50") == CharInput(16, (1, 3), 150, 50, 0)
+    for spec in ("14,1,3,150,50,3", "16,1,3,150,50"):
+        assert _char_spec(_char_input(spec)) == spec
+    for bad in ("14,1,3,150,50,4", "14,1,3", "14,1,3,150,50,3,1", "a,b"):
+        with pytest.raises(argparse.ArgumentTypeError):
+            _char_input(bad)
 
 
 def test_a_model_with_other_shallow_features_is_refused_with_a_clear_error(tmp_path, model):

@@ -204,18 +204,26 @@ def validation_split(corpus: list[LabelledPage]) -> list[LabelledPage]:
 
 
 def _char_spec(char: CharInput) -> str:
-    return f"{char.bits},{char.ngrams[0]},{char.ngrams[1]},{char.head},{char.tail}"
+    spec = f"{char.bits},{char.ngrams[0]},{char.ngrams[1]},{char.head},{char.tail}"
+    return spec + (f",{char.other_lo}" if char.other_lo else "")
 
 
 def _char_input(spec: str) -> CharInput:
-    """`--char-input`'s BITS,LO,HI,HEAD,TAIL."""
+    """`--char-input`'s BITS,LO,HI,HEAD,TAIL[,OTHER_LO]."""
     try:
-        bits, lo, hi, head, tail = (int(x) for x in spec.split(","))
+        numbers = [int(x) for x in spec.split(",")]
+        if len(numbers) not in (5, 6):
+            raise ValueError
     except ValueError:
-        raise argparse.ArgumentTypeError("expected five integers: BITS,LO,HI,HEAD,TAIL") from None
+        raise argparse.ArgumentTypeError(
+            "expected five or six integers: BITS,LO,HI,HEAD,TAIL[,OTHER_LO]"
+        ) from None
+    bits, lo, hi, head, tail, other_lo = (*numbers, 0)[:6]
     if not (8 <= bits <= 24 and 1 <= lo <= hi <= 8 and head > 0 and tail >= 0):
         raise argparse.ArgumentTypeError(f"out of range: {spec}")
-    return CharInput(bits, (lo, hi), head, tail)
+    if not (other_lo == 0 or lo <= other_lo <= hi):
+        raise argparse.ArgumentTypeError(f"OTHER_LO out of range: {spec}")
+    return CharInput(bits, (lo, hi), head, tail, other_lo)
 
 
 def main(argv: list[str] | None = None) -> dict:
@@ -268,9 +276,11 @@ def main(argv: list[str] | None = None) -> dict:
         "--char-input",
         type=_char_input,
         default=CHAR_INPUT,
-        metavar="BITS,LO,HI,HEAD,TAIL",
+        metavar="BITS,LO,HI,HEAD,TAIL[,OTHER_LO]",
         help="what the character n-grams read: 2**BITS columns, n-grams of LO to HI "
-        f"characters, a long text's first HEAD and last TAIL characters (default: "
+        "characters (of OTHER_LO to HI where they open with a letter or digit outside CJK), "
+        "a long text's first "
+        f"HEAD and last TAIL characters (default: "
         f"{_char_spec(CHAR_INPUT)})",
     )
     args = ap.parse_args(argv)
