@@ -66,14 +66,14 @@ def test_bylines_counts_and_prompts_are_clutter(model):
 KNOWN_MISSES = [
     # (seed, line, gold label, why the shipped model misses it)
     ("003_b1ed448481c1242c", 1, "clutter", "a byline on the first line is read as the title"),
-    ("000_7133751ddd541f37", 3, "clutter", "the date under the headline is called noise (0.43)"),
     ("000_7133751ddd541f37", 4, "clutter", "a bare view count between headline and body"),
-    ("002_e472da36a4955f5c", 18, "clutter", "source list item reads as article (0.47)"),
-    ("002_e472da36a4955f5c", 19, "clutter", "source list item is called noise (0.48)"),
-    ("002_e472da36a4955f5c", 20, "clutter", "source list item is called noise (0.49)"),
-    ("003_b1ed448481c1242c", 6, "article", "the story's one-line opening sentence: clutter (0.52)"),
+    ("002_e472da36a4955f5c", 17, "clutter", 'the source list\'s heading "Quellenliste:" (0.53)'),
+    ("002_e472da36a4955f5c", 18, "clutter", "source list item reads as article (0.53)"),
+    ("002_e472da36a4955f5c", 19, "clutter", "source list item is called noise (0.42)"),
+    ("002_e472da36a4955f5c", 20, "clutter", "source list item is called noise (0.41)"),
+    ("003_b1ed448481c1242c", 6, "article", "the story's one-line opening sentence: clutter (0.50)"),
     ("003_b1ed448481c1242c", 47, "article", "the story's closing sentence: clutter (0.52)"),
-    ("004_87f99e64ae5089e0", 50, "clutter", "the feed's heading is called noise (0.53)"),
+    ("004_87f99e64ae5089e0", 50, "clutter", "the feed's heading is called noise (0.54)"),
 ]
 
 
